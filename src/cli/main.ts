@@ -1,0 +1,84 @@
+// The CLI: parses arguments, runs one command, prints its result, maps errors to exit codes.
+// Exit codes: 0 ok, 1 runtime failure, 2 usage error. Errors: `ztmcp: <CODE>: <message>` on stderr.
+import yargs, { type Argv } from "yargs";
+import { join } from "node:path";
+import { ZtmcpError } from "../errors.js";
+import { createLogger } from "../log.js";
+import type { CommandModule, CommandResult, Context, GlobalOptions } from "./command.js";
+import { commands } from "./commands.js";
+
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: Io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+
+function contextOf(argv: GlobalOptions): Context {
+  return {
+    caDir: argv.caDir,
+    certsDir: argv.certsDir,
+    policyPath: argv.policy ?? join(argv.caDir, "policy.json"),
+    json: argv.json,
+    log: createLogger({ level: argv.logLevel }),
+  };
+}
+
+function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
+  return y.command({
+    command: module.command,
+    describe: module.describe,
+    builder: module.builder as unknown as (y: Argv) => Argv,
+    handler: async (argv) => done(await module.run(argv as never, contextOf(argv as unknown as GlobalOptions))),
+  });
+}
+
+export function parser(args: string[], onResult: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
+  let y = yargs(args)
+    .scriptName("ztmcp")
+    .env("ZTMCP")
+    .option("ca-dir", { type: "string", default: "ca", describe: "CA state directory" })
+    .option("certs-dir", { type: "string", default: "certs", describe: "where issued certificates are written" })
+    .option("policy", { type: "string", describe: "policy file (default <ca-dir>/policy.json)" })
+    .option("json", { type: "boolean", default: false, describe: "machine-readable output" })
+    .option("log-level", { type: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] })
+    .strict()
+    .demandCommand(1, "name a command (see --help)")
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? new ZtmcpError("USAGE", msg, 2);
+    }) as unknown as Argv<GlobalOptions>;
+  for (const module of commands) y = register(y, module, onResult);
+  return y;
+}
+
+/** Runs the CLI and returns the exit code (does not call process.exit). */
+export async function main(args: string[], io: Io = defaultIo): Promise<number> {
+  let json = args.includes("--json") || process.env.ZTMCP_JSON === "true";
+  try {
+    let result: CommandResult | undefined;
+    let helpText = "";
+    const y = parser(args, (r) => (result = r));
+    const argv = await y.parseAsync(args, {}, (err, parsed, output) => {
+      if (!err && output) helpText = output;
+      json = Boolean((parsed as { json?: boolean }).json);
+    });
+    void argv;
+    if (helpText) io.stdout(helpText + "\n");
+    if (result) io.stdout(json ? JSON.stringify(result.data, null, 2) + "\n" : result.text.endsWith("\n") || !result.text ? result.text : result.text + "\n");
+    return 0;
+  } catch (e) {
+    const err =
+      e instanceof ZtmcpError
+        ? e
+        : (e as { name?: string }).name === "YError"
+          ? new ZtmcpError("USAGE", (e as Error).message, 2)
+          : new ZtmcpError("INTERNAL", (e as Error).stack ?? String(e), 1);
+    io.stderr(json ? JSON.stringify({ error: { code: err.code, message: err.message, ...err.details } }) + "\n" : `ztmcp: ${err.code}: ${err.message}\n`);
+    return err.exitCode;
+  }
+}

@@ -1,0 +1,117 @@
+// Builds the certificates of the profile in docs/certificate-profile.md: root, issuing
+// intermediate, and agent/host leaves. Pure: keys, names and times come in, a certificate comes out.
+import { createHash } from "node:crypto";
+import { x509 } from "./crypto-provider.js";
+import { signingAlgorithm, type KeyPair } from "./keys.js";
+import { spiffeId, subjectDn, type Kind } from "./names.js";
+import { rolesExtension } from "./role-extension.js";
+
+export interface Issuer {
+  cert: x509.X509Certificate;
+  key: KeyPair;
+}
+
+interface Validity {
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+export interface CaParams extends Validity {
+  keys: KeyPair;
+  org: string;
+}
+
+export interface LeafParams extends Validity {
+  issuer: Issuer;
+  publicKey: CryptoKey;
+  name: string;
+  org: string;
+  kind: Kind;
+  trustDomain: string;
+  roles: readonly string[];
+  dns?: readonly string[];
+  ips?: readonly string[];
+  crlUrl?: string;
+}
+
+const CA_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
+
+export async function buildRootCertificate(p: CaParams): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: p.serial,
+    name: subjectDn(`${p.org} Root CA`, p.org),
+    notBefore: p.notBefore,
+    notAfter: p.notAfter,
+    keys: { privateKey: p.keys.privateKey, publicKey: p.keys.publicKey },
+    signingAlgorithm: signingAlgorithm(p.keys.type),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(CA_USAGES, true),
+      await x509.SubjectKeyIdentifierExtension.create(p.keys.publicKey),
+    ],
+  });
+}
+
+export async function buildIntermediateCertificate(p: CaParams & { issuer: Issuer; crlUrl?: string }): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create({
+    serialNumber: p.serial,
+    subject: subjectDn(`${p.org} Issuing CA`, p.org),
+    issuer: p.issuer.cert.subject,
+    notBefore: p.notBefore,
+    notAfter: p.notAfter,
+    publicKey: p.keys.publicKey,
+    signingKey: p.issuer.key.privateKey,
+    signingAlgorithm: signingAlgorithm(p.issuer.key.type),
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(CA_USAGES, true),
+      await x509.SubjectKeyIdentifierExtension.create(p.keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(p.issuer.key.publicKey),
+      ...crlDistribution(p.crlUrl, "root"),
+    ],
+  });
+}
+
+export async function buildLeafCertificate(p: LeafParams): Promise<x509.X509Certificate> {
+  const names: x509.JsonGeneralName[] = [{ type: "url", value: spiffeId(p.trustDomain, p.kind, p.name) }];
+  for (const dns of p.dns ?? []) names.push({ type: "dns", value: dns });
+  for (const ip of p.ips ?? []) names.push({ type: "ip", value: ip });
+  const usage = p.kind === "agent" ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
+  return x509.X509CertificateGenerator.create({
+    serialNumber: p.serial,
+    subject: subjectDn(p.name, p.org),
+    issuer: p.issuer.cert.subject,
+    notBefore: p.notBefore,
+    notAfter: p.notAfter,
+    publicKey: p.publicKey,
+    signingKey: p.issuer.key.privateKey,
+    signingAlgorithm: signingAlgorithm(p.issuer.key.type),
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([usage], false),
+      await x509.SubjectKeyIdentifierExtension.create(p.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(p.issuer.key.publicKey),
+      new x509.SubjectAlternativeNameExtension(names, false),
+      ...(p.roles.length > 0 ? [rolesExtension(p.roles)] : []),
+      ...crlDistribution(p.crlUrl, "intermediate"),
+    ],
+  });
+}
+
+/** `<base>/intermediate.crl` for leaves, `<base>/root.crl` for the intermediate. */
+function crlDistribution(baseUrl: string | undefined, crl: "root" | "intermediate"): x509.Extension[] {
+  if (!baseUrl) return [];
+  return [new x509.CRLDistributionPointsExtension([`${baseUrl.replace(/\/+$/, "")}/${crl}.crl`])];
+}
+
+/** SHA-256 fingerprint as colon-separated uppercase hex, like Node's `fingerprint256`. */
+export function fingerprint256(der: BufferSource): string {
+  const bytes = ArrayBuffer.isView(der) ? Buffer.from(der.buffer, der.byteOffset, der.byteLength) : Buffer.from(der);
+  return (createHash("sha256").update(bytes).digest("hex").toUpperCase().match(/../g) ?? []).join(":");
+}
+
+export function toPem(cert: x509.X509Certificate): string {
+  return cert.toString("pem") + "\n";
+}

@@ -1,0 +1,113 @@
+// The policy: parsed once into a frozen value; decisions are pure functions of it.
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
+import { POLICY_SCHEMA } from "./schema.js";
+import { globToRegExp } from "./glob.js";
+import { parseDuration } from "../duration.js";
+import { ZtmcpError } from "../errors.js";
+
+export interface RoleSpec {
+  description?: string;
+  tools: string[];
+  prompts?: string[];
+  resources?: string[];
+  maxTtl?: string;
+  rateLimit?: { max: number; per: string };
+  audit?: "none" | "arguments";
+}
+
+export interface PolicyDocument {
+  trustDomain: string;
+  roles: Record<string, RoleSpec>;
+  subjects?: { match: string; roles: string[] }[];
+}
+
+export interface Role {
+  readonly name: string;
+  readonly tools: readonly RegExp[];
+  readonly prompts: readonly RegExp[];
+  readonly resources: readonly RegExp[];
+  readonly maxTtlMs: number | undefined;
+  readonly rateLimit: { readonly max: number; readonly perMs: number } | undefined;
+  readonly auditArguments: boolean;
+}
+
+export interface Policy {
+  readonly trustDomain: string;
+  readonly roles: ReadonlyMap<string, Role>;
+  readonly subjects: readonly { readonly match: RegExp; readonly roles: readonly string[] }[];
+  readonly document: PolicyDocument;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
+
+function invalid(source: string, pointer: string, message: string): ZtmcpError {
+  return new ZtmcpError("POLICY_INVALID", `${source}: ${pointer || "/"}: ${message}`, 1, { pointer });
+}
+
+export function parsePolicy(text: string, source = "policy"): Policy {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw invalid(source, "", `not valid JSON (${(e as Error).message})`);
+  }
+  if (!validate(doc)) {
+    const err = validate.errors?.[0];
+    const extra = err?.keyword === "additionalProperties" ? ` (${String(err.params.additionalProperty)})` : "";
+    throw invalid(source, err?.instancePath ?? "", `${err?.message ?? "invalid"}${extra}`);
+  }
+  const roles = new Map<string, Role>();
+  for (const [name, spec] of Object.entries(doc.roles)) {
+    roles.set(
+      name,
+      Object.freeze({
+        name,
+        tools: spec.tools.map((g) => globToRegExp(g)),
+        prompts: (spec.prompts ?? []).map((g) => globToRegExp(g)),
+        resources: (spec.resources ?? []).map((g) => globToRegExp(g)),
+        maxTtlMs: spec.maxTtl === undefined ? undefined : durationAt(source, `/roles/${name}/maxTtl`, spec.maxTtl),
+        rateLimit: spec.rateLimit && { max: spec.rateLimit.max, perMs: durationAt(source, `/roles/${name}/rateLimit/per`, spec.rateLimit.per) },
+        auditArguments: spec.audit === "arguments",
+      }),
+    );
+  }
+  const subjects = (doc.subjects ?? []).map((rule, i) => {
+    rule.roles.forEach((role, j) => {
+      if (!roles.has(role)) throw invalid(source, `/subjects/${i}/roles/${j}`, `role "${role}" is not defined in /roles`);
+    });
+    return Object.freeze({ match: globToRegExp(rule.match, { pathAware: true }), roles: Object.freeze([...rule.roles]) });
+  });
+  return Object.freeze({ trustDomain: doc.trustDomain, roles, subjects: Object.freeze(subjects), document: doc });
+}
+
+function durationAt(source: string, pointer: string, text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw invalid(source, pointer, (e as Error).message);
+  }
+}
+
+export function loadPolicy(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    throw new ZtmcpError("POLICY_UNREADABLE", `cannot read policy ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parsePolicy(text, path);
+}
+
+export function defaultPolicyDocument(trustDomain: string): PolicyDocument {
+  return {
+    trustDomain,
+    roles: {
+      reader: { description: "read-only agents", tools: ["whoami", "echo", "*__read_*", "*__list_*", "*__get_*"], maxTtl: "24h" },
+      operator: { description: "agents that act", tools: ["*"], maxTtl: "8h", rateLimit: { max: 600, per: "1m" } },
+      admin: { description: "people and break-glass agents", tools: ["*"], prompts: ["*"], resources: ["*"], maxTtl: "1h" },
+    },
+    subjects: [],
+  };
+}
