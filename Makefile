@@ -1,0 +1,88 @@
+# ztmcp: every target installs what it needs, so each works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+ZTMCP := node dist/cli/bin.js
+CA_DIR ?= ca
+CERTS_DIR ?= certs
+NAME ?=
+ROLE ?=
+TTL ?=
+REASON ?= unspecified
+HOST ?= 127.0.0.1
+PORT ?= 8443
+SOURCES := $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
+
+.PHONY: help install build typecheck lint test test-only soak bench ca-init cert server-cert revoke crl serve demo-certs clean tools
+
+help:
+	@echo "make serve            set everything up and run the mTLS MCP host on https://$(HOST):$(PORT)/mcp"
+	@echo "make test             typecheck, lint and every test"
+	@echo "make ca-init          create the CA in $(CA_DIR)/"
+	@echo "make cert NAME=n ROLE=r [TTL=24h]   issue an agent certificate into $(CERTS_DIR)/n/"
+	@echo "make server-cert [NAME=localhost]   issue a host certificate"
+	@echo "make revoke NAME=n [REASON=keyCompromise]   revoke and publish the CRL"
+	@echo "make crl              re-publish both CRLs"
+	@echo "make bench [FULL=1]   benchmarks with baselines; make soak: long fault runs"
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.installed
+
+dist/.built: node_modules/.installed $(SOURCES)
+	npm run build
+	@touch $@
+
+build: dist/.built
+
+tools:
+	@scripts/ensure-tools.sh openssl curl
+
+typecheck: install
+	npm run typecheck
+
+lint: install
+	npm run lint
+
+test: install tools typecheck lint test-only
+
+test-only: install
+	npm test
+
+soak: install tools
+	ZTMCP_SOAK=1 node --import tsx --test --test-concurrency=1 'test/soak/**/*.test.ts'
+
+bench: build
+	@scripts/ensure-tools.sh openssl curl nginx
+	node --import tsx scripts/bench/run.ts
+
+ca-init: build
+	@if [ -f $(CA_DIR)/ca.db ]; then echo "CA already exists in $(CA_DIR)/"; else $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) ca init; fi
+
+cert: build
+	@[ -n "$(NAME)" ] && [ -n "$(ROLE)" ] || { echo "usage: make cert NAME=<agent> ROLE=<role>[,<role>] [TTL=24h]" >&2; exit 2; }
+	$(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue $(NAME) $(foreach r,$(subst $(comma), ,$(ROLE)),--role $(r)) $(if $(TTL),--ttl $(TTL))
+
+server-cert: build
+	$(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue-server $(or $(NAME),localhost) $(if $(TTL),--ttl $(TTL))
+
+revoke: build
+	@[ -n "$(NAME)" ] || { echo "usage: make revoke NAME=<name|serial> [REASON=keyCompromise]" >&2; exit 2; }
+	$(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert revoke $(NAME) --reason $(REASON)
+
+crl: build
+	$(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) crl
+
+# What `make serve` needs before it starts: a CA, a host certificate and a demo agent.
+demo-certs: ca-init
+	@[ -f $(CERTS_DIR)/localhost/cert.pem ] || $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue-server localhost
+	@[ -f $(CERTS_DIR)/demo/cert.pem ] || $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue demo --role reader
+
+serve: demo-certs
+	exec $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) serve --host $(HOST) --port $(PORT) --identity $(CERTS_DIR)/localhost
+
+clean:
+	rm -rf dist
+
+comma := ,

@@ -1,0 +1,39 @@
+// A fetch that presents a client certificate: undici's own Agent and fetch (Node's global
+// fetch cannot take a per-call TLS identity). Used as the SDK client transport's `fetch`.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Agent, fetch as undiciFetch } from "undici";
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js";
+
+export interface TlsIdentity {
+  /** PEM: the leaf followed by its intermediate. */
+  cert: string;
+  key: string;
+  /** PEM roots to trust for the server. */
+  ca: string;
+}
+
+/** Reads certs/<name>/{chain.pem,key.pem,ca.pem}; `caFile` overrides the trusted roots. */
+export function readIdentity(dir: string, caFile?: string): TlsIdentity {
+  return {
+    cert: readFileSync(join(dir, "chain.pem"), "utf8"),
+    key: readFileSync(join(dir, "key.pem"), "utf8"),
+    ca: readFileSync(caFile ?? join(dir, "ca.pem"), "utf8"),
+  };
+}
+
+export interface MtlsFetch {
+  fetch: FetchLike;
+  agent: Agent;
+  close(): Promise<void>;
+}
+
+export function createMtlsFetch(identity: TlsIdentity, options: { connections?: number; servername?: string } = {}): MtlsFetch {
+  const agent = new Agent({
+    connect: { cert: identity.cert, key: identity.key, ca: identity.ca, ...(options.servername ? { servername: options.servername } : {}) },
+    connections: options.connections ?? 4,
+  });
+  const fetch = ((url: string | URL, init?: RequestInit) =>
+    undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as FetchLike;
+  return { fetch, agent, close: () => agent.close() };
+}
