@@ -34,6 +34,6 @@ export function createMtlsFetch(identity: TlsIdentity, options: { connections?: 
     connections: options.connections ?? 4,
   });
   const fetch = ((url: string | URL, init?: RequestInit) =>
-    undiciFetch(url, { ...(init as object), dispatcher: agent } as Parameters<typeof undiciFetch>[1])) as unknown as FetchLike;
+    undiciFetch(url, { ...(init as object), dispatcher: agent })) as unknown as FetchLike;
   return { fetch, agent, close: () => agent.close() };
 }

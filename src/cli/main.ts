@@ -28,8 +28,8 @@ function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r
   return y.command({
     command: module.command,
     describe: module.describe,
-    builder: module.builder as unknown as (y: Argv) => Argv,
-    handler: async (argv) => done(await module.run(argv as never, contextOf(argv as unknown as GlobalOptions))),
+    builder: module.builder,
+    handler: async (argv) => done(await module.run(argv, contextOf(argv as unknown as GlobalOptions))),
   });
 }
 
@@ -47,10 +47,11 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
     .recommendCommands()
     .help()
     .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 110))
+    .wrap(process.stdout.isTTY ? Math.min(110, process.stdout.columns) : 100)
     .exitProcess(false)
     .fail((msg, err) => {
-      throw err ?? new ZtmcpError("USAGE", msg, 2);
+      // yargs passes no error for its own validation failures (unknown argument, missing value).
+      throw (err as Error | undefined) ?? new ZtmcpError("USAGE", msg, 2);
     }) as unknown as Argv<GlobalOptions>;
   for (const module of commands) y = register(y, module, onResult);
   return y;
@@ -63,11 +64,10 @@ export async function main(args: string[], io: Io = defaultIo): Promise<number> 
     let result: CommandResult | undefined;
     let helpText = "";
     const y = parser(args, (r) => (result = r));
-    const argv = await y.parseAsync(args, {}, (err, parsed, output) => {
+    await y.parseAsync(args, {}, (err, parsed, output) => {
       if (!err && output) helpText = output;
       json = Boolean((parsed as { json?: boolean }).json);
     });
-    void argv;
     if (helpText) io.stdout(helpText + "\n");
     if (result) io.stdout(json ? JSON.stringify(result.data, null, 2) + "\n" : result.text.endsWith("\n") || !result.text ? result.text : result.text + "\n");
     return 0;

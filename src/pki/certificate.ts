@@ -35,7 +35,7 @@ export interface LeafParams extends Validity {
   crlUrl?: string;
 }
 
-const CA_USAGES = x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign;
+const CA_USAGES = (x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign) as x509.KeyUsageFlags;
 
 export async function buildRootCertificate(p: CaParams): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.createSelfSigned({

@@ -21,7 +21,11 @@ export function captureLog(level = "debug"): CapturedLog {
         raw.push(line);
         const event = JSON.parse(line) as Record<string, unknown>;
         events.push(event);
-        for (const w of [...waiters]) if (w.match(event)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(event));
+        for (const w of [...waiters]) {
+          if (!w.match(event)) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(event);
+        }
       }
       done();
     },
@@ -35,7 +39,13 @@ export function captureLog(level = "debug"): CapturedLog {
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error("log event not seen in time")), timeoutMs);
-        waiters.push({ match, resolve: (e) => (clearTimeout(timer), resolve(e)) });
+        waiters.push({
+          match,
+          resolve: (e) => {
+            clearTimeout(timer);
+            resolve(e);
+          },
+        });
       });
     },
   };
