@@ -1,6 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { x509 } from "../../../src/pki/crypto-provider.js";
 import { makeCa, makeLeaf } from "../../helpers/throwaway-ca.js";
 import { openssl } from "../../helpers/openssl.js";
@@ -52,9 +55,6 @@ test("a host leaf carries serverAuth, its SPIFFE ID and the DNS and IP names", a
 });
 
 test("openssl accepts an agent cert for sslclient only and a host cert for sslserver only", async () => {
-  const { mkdtempSync, writeFileSync } = await import("node:fs");
-  const { join } = await import("node:path");
-  const { tmpdir } = await import("node:os");
   const ca = await makeCa();
   const agent = await makeLeaf(ca, "a", { roles: ["reader"] });
   const host = await makeLeaf(ca, "h", { kind: "host" });
