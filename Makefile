@@ -51,7 +51,7 @@ test-only: install
 	npm test
 
 soak: install tools
-	ZTMCP_SOAK=1 node --import tsx --test --test-concurrency=1 'test/soak/**/*.test.ts'
+	npm run soak
 
 bench: build
 	@scripts/ensure-tools.sh openssl curl nginx
