@@ -53,6 +53,7 @@ test-only: install
 soak: install tools
 	npm run soak
 
+export FULL BENCH_JSON
 bench: build
 	@scripts/ensure-tools.sh openssl curl nginx
 	node --import tsx scripts/bench/run.ts
