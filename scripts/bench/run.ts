@@ -1,0 +1,47 @@
+// `make bench`: every scenario next to a baseline measured in the same run on this machine.
+// Ratios are the result (absolute numbers on a shared 2-core machine are noise): above 1, ours is better.
+// FULL=1 runs longer loops; BENCH_JSON=FILE also writes the rows as JSON; BENCH_ONLY=a,b picks scenarios.
+import "reflect-metadata";
+import { createBenchCa } from "./bench-ca.js";
+import { crlBuild } from "./crl-build.js";
+import { issuance } from "./issuance.js";
+import { handshakes } from "./handshakes.js";
+import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
+import type { BenchCa } from "./bench-ca.js";
+
+interface Scenario {
+  name: string;
+  run(ca: BenchCa): Promise<Row[]>;
+}
+
+const scenarios: Scenario[] = [
+  { name: "crl", run: crlBuild },
+  { name: "issuance", run: issuance },
+  { name: "handshakes", run: handshakes },
+];
+
+async function main(): Promise<void> {
+  const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  const started = Date.now();
+  const ca = await createBenchCa();
+  const rows: Row[] = [];
+  try {
+    for (const s of scenarios) {
+      if (only && !only.includes(s.name)) continue;
+      try {
+        rows.push(...(await s.run(ca)));
+      } catch (e) {
+        // One broken scenario must not hide the others' numbers.
+        progress(`${s.name} failed: ${(e as Error).stack ?? String(e)}`);
+        rows.push(unavailable(s.name, "-", "-", `failed: ${(e as Error).message.split("\n")[0] ?? ""}`));
+      }
+    }
+  } finally {
+    ca.cleanup();
+  }
+  process.stdout.write(formatTable(rows));
+  if (process.env.BENCH_JSON) writeJson(process.env.BENCH_JSON, rows);
+  progress(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+await main();

@@ -1,0 +1,56 @@
+// Entry point of a server process under test. argv[2] is a ServerSpec as JSON; the port is sent
+// to the parent over IPC once listening.
+import "reflect-metadata";
+import { readFileSync } from "node:fs";
+import { createServer as createHttpsServer, type ServerOptions } from "node:https";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+
+export interface ServerSpec {
+  kind: "https" | "fastify-plain";
+  /** PEM files: leaf+intermediate chain, key, the root trusted for clients. */
+  chain: string;
+  key: string;
+  clientCa: string;
+  /** CRL PEM files handed to Node's `crl` option (kind "https" only): OpenSSL's own check. */
+  crls?: string[];
+}
+
+function tlsOptions(spec: ServerSpec): ServerOptions {
+  return {
+    cert: readFileSync(spec.chain),
+    key: readFileSync(spec.key),
+    ca: readFileSync(spec.clientCa),
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: "TLSv1.2",
+    ...(spec.crls ? { crl: spec.crls.map((f) => readFileSync(f)) } : {}),
+  };
+}
+
+async function start(spec: ServerSpec): Promise<number> {
+  if (spec.kind === "https") {
+    const server = createHttpsServer(tlsOptions(spec), (_req, res) => res.writeHead(204).end());
+    server.keepAliveTimeout = 60_000;
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    return (server.address() as AddressInfo).port;
+  }
+  const { default: Fastify } = await import("fastify");
+  const app = Fastify({ https: tlsOptions(spec), logger: false, keepAliveTimeout: 60_000 });
+  // The yardstick for MCP calls: the same JSON-RPC body in, a tools/call-shaped result out.
+  app.post("/rpc", (req) => {
+    const body = req.body as { id?: number; params?: { arguments?: { text?: string } } };
+    return { jsonrpc: "2.0", id: body.id ?? null, result: { content: [{ type: "text", text: body.params?.arguments?.text ?? "" }] } };
+  });
+  app.get("/", (_req, reply) => reply.code(204).send());
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  return (app.server.address() as AddressInfo).port;
+}
+
+try {
+  process.send?.({ port: await start(JSON.parse(process.argv[2] ?? "{}") as ServerSpec) });
+} catch (e) {
+  process.send?.({ error: (e as Error).stack ?? String(e) });
+  process.exit(1);
+}
