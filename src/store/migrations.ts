@@ -1,0 +1,52 @@
+// The SQLite schema, as an append-only list of migrations. PRAGMA user_version records how many
+// have run; a migration, once released, is never edited (add a new one instead).
+
+/** PRAGMA application_id of a ztmcp CA store ("ztmc"): anything else is not ours. */
+export const APPLICATION_ID = 0x7a746d63;
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: the first schema.
+  `
+  CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  ) STRICT;
+
+  CREATE TABLE certificates (
+    serial      TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    kind        TEXT NOT NULL CHECK (kind IN ('agent', 'host')),
+    roles       TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    spiffe_id   TEXT NOT NULL,
+    key_type    TEXT NOT NULL,
+    not_before  INTEGER NOT NULL,
+    not_after   INTEGER NOT NULL,
+    issued_at   INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
+    cert_pem    TEXT NOT NULL,
+    revoked_at  INTEGER,
+    reason      TEXT
+  ) STRICT;
+  CREATE INDEX certificates_by_name ON certificates (name, issued_at);
+  CREATE INDEX certificates_revoked ON certificates (revoked_at) WHERE revoked_at IS NOT NULL;
+
+  CREATE TABLE crls (
+    name      TEXT PRIMARY KEY CHECK (name IN ('root', 'intermediate')),
+    assigned  INTEGER NOT NULL,
+    published INTEGER NOT NULL
+  ) STRICT;
+
+  CREATE TABLE audit (
+    id      INTEGER PRIMARY KEY,
+    at      INTEGER NOT NULL,
+    actor   TEXT NOT NULL,
+    action  TEXT NOT NULL,
+    serial  TEXT,
+    subject TEXT,
+    details TEXT
+  ) STRICT;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

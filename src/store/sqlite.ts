@@ -1,0 +1,279 @@
+// The CA store in one SQLite file (better-sqlite3). WAL lets readers run beside the one writer;
+// busy_timeout plus BEGIN IMMEDIATE for every write makes concurrent CLI processes queue instead
+// of failing with "database is locked" (a deferred transaction that upgrades to a write cannot wait).
+import Database from "better-sqlite3";
+import { existsSync } from "node:fs";
+import { ZtmcpError } from "../errors.js";
+import type { Kind } from "../pki/names.js";
+import type { KeyType } from "../pki/keys.js";
+import type { RevocationReason } from "../pki/crl.js";
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+import type { AuditEntry, CaSettings, CaStore, CertRecord, CrlName, CrlState, RevokedEntry, RowCounts } from "./store.js";
+
+const BUSY_TIMEOUT_MS = 30_000;
+
+interface CertRow {
+  serial: string;
+  name: string;
+  kind: string;
+  roles: string;
+  subject: string;
+  spiffe_id: string;
+  key_type: string;
+  not_before: number;
+  not_after: number;
+  issued_at: number;
+  fingerprint: string;
+  cert_pem: string;
+  revoked_at: number | null;
+  reason: string | null;
+}
+
+const fromRow = (r: CertRow): CertRecord => ({
+  serial: r.serial,
+  name: r.name,
+  kind: r.kind as Kind,
+  roles: JSON.parse(r.roles) as string[],
+  subject: r.subject,
+  spiffeId: r.spiffe_id,
+  keyType: r.key_type as KeyType,
+  notBefore: new Date(r.not_before),
+  notAfter: new Date(r.not_after),
+  issuedAt: new Date(r.issued_at),
+  fingerprint: r.fingerprint,
+  certPem: r.cert_pem,
+  revokedAt: r.revoked_at === null ? undefined : new Date(r.revoked_at),
+  reason: (r.reason ?? undefined) as RevocationReason | undefined,
+});
+
+const toRow = (c: CertRecord): CertRow => ({
+  serial: c.serial,
+  name: c.name,
+  kind: c.kind,
+  roles: JSON.stringify(c.roles),
+  subject: c.subject,
+  spiffe_id: c.spiffeId,
+  key_type: c.keyType,
+  not_before: c.notBefore.getTime(),
+  not_after: c.notAfter.getTime(),
+  issued_at: c.issuedAt.getTime(),
+  fingerprint: c.fingerprint,
+  cert_pem: c.certPem,
+  revoked_at: c.revokedAt?.getTime() ?? null,
+  reason: c.reason ?? null,
+});
+
+const isSqliteError = (e: unknown, ...codes: string[]): boolean =>
+  e instanceof Error && "code" in e && typeof e.code === "string" && codes.some((c) => (e.code as string).startsWith(c));
+
+export class SqliteStore implements CaStore {
+  private readonly statements;
+
+  private constructor(private readonly db: Database.Database) {
+    this.statements = {
+      insert: db.prepare(`INSERT INTO certificates VALUES (@serial, @name, @kind, @roles, @subject, @spiffe_id, @key_type,
+        @not_before, @not_after, @issued_at, @fingerprint, @cert_pem, @revoked_at, @reason)`),
+      bySerial: db.prepare("SELECT * FROM certificates WHERE serial = ?"),
+      byName: db.prepare("SELECT * FROM certificates WHERE name = ? ORDER BY issued_at DESC, rowid DESC"),
+      all: db.prepare("SELECT * FROM certificates ORDER BY issued_at DESC, rowid DESC"),
+      active: db.prepare("SELECT * FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC"),
+      revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL"),
+      revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?"),
+      crl: db.prepare("SELECT assigned, published FROM crls WHERE name = ?"),
+      reserveCrl: db.prepare("UPDATE crls SET assigned = MAX(assigned, published) + 1 WHERE name = ? RETURNING assigned"),
+      setCrl: db.prepare("UPDATE crls SET assigned = ?, published = ? WHERE name = ?"),
+      audit: db.prepare("INSERT INTO audit (at, actor, action, serial, subject, details) VALUES (?, ?, ?, ?, ?, ?)"),
+      settings: db.prepare("SELECT key, value FROM settings"),
+    };
+  }
+
+  /** Opens an existing store. STORE_CORRUPT / STORE_FOREIGN when the file is not a ztmcp store; nothing is written then. */
+  static open(path: string): SqliteStore {
+    if (!existsSync(path)) throw new ZtmcpError("CA_NOT_FOUND", `no CA store at ${path}: run \`ztmcp ca init\` first`);
+    const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    try {
+      checkOwnership(db, path);
+      configure(db);
+      migrate(db);
+      return new SqliteStore(db);
+    } catch (e) {
+      db.close();
+      if (isSqliteError(e, "SQLITE_NOTADB", "SQLITE_CORRUPT")) throw new ZtmcpError("STORE_CORRUPT", `${path} is corrupt or not a database (${(e as Error).message})`);
+      throw e;
+    }
+  }
+
+  /** Creates a new store (the file must not exist) holding the CA's settings and CRL numbers 1. */
+  static create(path: string, settings: CaSettings): SqliteStore {
+    if (existsSync(path)) throw new ZtmcpError("CA_EXISTS", `${path} already exists`);
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    configure(db);
+    migrate(db);
+    const put = db.prepare("INSERT INTO settings (key, value) VALUES (?, ?)");
+    db.transaction(() => {
+      put.run("org", settings.org);
+      put.run("trustDomain", settings.trustDomain);
+      put.run("keyType", settings.keyType);
+      if (settings.crlUrl) put.run("crlUrl", settings.crlUrl);
+      put.run("createdAt", settings.createdAt.toISOString());
+      db.prepare("INSERT INTO crls (name, assigned, published) VALUES ('root', 0, 0), ('intermediate', 0, 0)").run();
+    }).immediate();
+    return new SqliteStore(db);
+  }
+
+  settings(): CaSettings {
+    const rows = this.statements.settings.all() as { key: string; value: string }[];
+    const map = new Map(rows.map((r) => [r.key, r.value]));
+    const get = (key: string): string => {
+      const value = map.get(key);
+      if (value === undefined) throw new ZtmcpError("STORE_CORRUPT", `the CA store has no "${key}" setting`);
+      return value;
+    };
+    return {
+      org: get("org"),
+      trustDomain: get("trustDomain"),
+      keyType: get("keyType") as KeyType,
+      crlUrl: map.get("crlUrl"),
+      createdAt: new Date(get("createdAt")),
+    };
+  }
+
+  insertCertificate(record: CertRecord, audit: AuditEntry): void {
+    this.db
+      .transaction(() => {
+        try {
+          this.statements.insert.run(toRow(record));
+        } catch (e) {
+          if (isSqliteError(e, "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE")) {
+            throw new ZtmcpError("SERIAL_TAKEN", `serial ${record.serial} is already recorded`);
+          }
+          throw e;
+        }
+        this.writeAudit(audit);
+      })
+      .immediate();
+  }
+
+  insertCertificates(records: Iterable<CertRecord>): number {
+    let count = 0;
+    this.db
+      .transaction(() => {
+        for (const r of records) {
+          this.statements.insert.run(toRow(r));
+          count++;
+        }
+      })
+      .immediate();
+    return count;
+  }
+
+  findBySerial(serial: string): CertRecord | undefined {
+    const row = this.statements.bySerial.get(serial) as CertRow | undefined;
+    return row && fromRow(row);
+  }
+
+  findByName(name: string): CertRecord[] {
+    return (this.statements.byName.all(name) as CertRow[]).map(fromRow);
+  }
+
+  list(options: { includeInactive: boolean; now: Date }): CertRecord[] {
+    const rows = options.includeInactive ? this.statements.all.all() : this.statements.active.all(options.now.getTime());
+    return (rows as CertRow[]).map(fromRow);
+  }
+
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint {
+    return this.db
+      .transaction(() => {
+        for (const serial of serials) {
+          const changed = this.statements.revoke.run(revokedAt.getTime(), reason, serial).changes;
+          if (changed !== 1) {
+            // Rolls the whole transaction back: a half-applied revocation is never committed.
+            throw this.findBySerial(serial)
+              ? new ZtmcpError("ALREADY_REVOKED", `certificate ${serial} is already revoked`)
+              : new ZtmcpError("CERT_NOT_FOUND", `no certificate with serial ${serial}`);
+          }
+        }
+        this.writeAudit(audit);
+        const row = this.statements.reserveCrl.get("intermediate") as { assigned: number };
+        return BigInt(row.assigned);
+      })
+      .immediate();
+  }
+
+  *revokedEntries(now: Date): Iterable<RevokedEntry> {
+    for (const r of this.statements.revoked.iterate(now.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string }>) {
+      yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason };
+    }
+  }
+
+  crlState(crl: CrlName): CrlState {
+    const row = this.statements.crl.get(crl) as { assigned: number; published: number } | undefined;
+    if (!row) throw new ZtmcpError("STORE_CORRUPT", `the CA store has no ${crl} CRL state`);
+    return { assigned: BigInt(row.assigned), published: BigInt(row.published) };
+  }
+
+  publishCrl(crl: CrlName, pick: (state: CrlState) => bigint, write: (crlNumber: bigint) => void, audit: AuditEntry): bigint {
+    return this.db
+      .transaction(() => {
+        const crlNumber = pick(this.crlState(crl));
+        write(crlNumber);
+        this.statements.setCrl.run(crlNumber, crlNumber, crl);
+        this.writeAudit({ ...audit, details: { ...audit.details, crlNumber: crlNumber.toString() } });
+        return crlNumber;
+      })
+      .immediate();
+  }
+
+  audit(entry: AuditEntry): void {
+    this.db.transaction(() => this.writeAudit(entry)).immediate();
+  }
+
+  private writeAudit(e: AuditEntry): void {
+    this.statements.audit.run(Date.now(), e.actor, e.action, e.serial ?? null, e.subject ?? null, e.details ? JSON.stringify(e.details) : null);
+  }
+
+  counts(): RowCounts {
+    const one = (sql: string) => (this.db.prepare(sql).get() as { n: number }).n;
+    return {
+      certificates: one("SELECT COUNT(*) AS n FROM certificates"),
+      revoked: one("SELECT COUNT(*) AS n FROM certificates WHERE revoked_at IS NOT NULL"),
+      audit: one("SELECT COUNT(*) AS n FROM audit"),
+    };
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Reads only the header: a file that is not ours is left exactly as it was. */
+function checkOwnership(db: Database.Database, path: string): void {
+  const applicationId = db.pragma("application_id", { simple: true }) as number;
+  if (applicationId !== APPLICATION_ID) {
+    throw new ZtmcpError("STORE_FOREIGN", `${path} is a SQLite database but not a ztmcp CA store (application_id ${applicationId})`);
+  }
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new ZtmcpError("STORE_FOREIGN", `${path} has schema version ${version}; this ztmcp knows up to ${SCHEMA_VERSION} (upgrade ztmcp)`);
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  if (db.pragma("journal_mode", { simple: true }) !== "wal") db.pragma("journal_mode = WAL");
+  // FULL: a committed issuance or revocation survives power loss, not only a crash.
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+}
+
+function migrate(db: Database.Database): void {
+  if ((db.pragma("user_version", { simple: true }) as number) >= SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    for (let v = db.pragma("user_version", { simple: true }) as number; v < SCHEMA_VERSION; v++) {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    }
+  }).immediate();
+}

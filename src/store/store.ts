@@ -1,0 +1,97 @@
+// What the CA remembers: issued certificates, revocations, CRL numbers and the audit trail.
+// The authority only talks to this interface; sqlite.ts implements it, a PostgreSQL store could too.
+import type { Kind } from "../pki/names.js";
+import type { KeyType } from "../pki/keys.js";
+import type { RevocationReason } from "../pki/crl.js";
+
+/** Fixed at `ca init`; never changes afterwards. */
+export interface CaSettings {
+  org: string;
+  trustDomain: string;
+  keyType: KeyType;
+  crlUrl: string | undefined;
+  createdAt: Date;
+}
+
+export interface CertRecord {
+  /** Uppercase hex, as pki/serial.ts produces it. */
+  serial: string;
+  name: string;
+  kind: Kind;
+  roles: readonly string[];
+  subject: string;
+  spiffeId: string;
+  keyType: KeyType;
+  notBefore: Date;
+  notAfter: Date;
+  issuedAt: Date;
+  fingerprint: string;
+  certPem: string;
+  revokedAt?: Date | undefined;
+  reason?: RevocationReason | undefined;
+}
+
+export type CertStatus = "valid" | "expired" | "revoked";
+
+export function statusOf(record: CertRecord, now: Date): CertStatus {
+  if (record.revokedAt) return "revoked";
+  return record.notAfter.getTime() <= now.getTime() ? "expired" : "valid";
+}
+
+export type CrlName = "root" | "intermediate";
+
+export interface CrlState {
+  /** The highest CRL number handed out (a revocation reserves the next one). */
+  assigned: bigint;
+  /** The number of the CRL last written to disk. */
+  published: bigint;
+}
+
+export interface AuditEntry {
+  action: string;
+  actor: string;
+  serial?: string | undefined;
+  subject?: string | undefined;
+  details?: Record<string, unknown>;
+}
+
+export interface RevokedEntry {
+  serial: string;
+  revokedAt: Date;
+  reason: RevocationReason;
+}
+
+export interface RowCounts {
+  certificates: number;
+  revoked: number;
+  audit: number;
+}
+
+export interface CaStore {
+  settings(): CaSettings;
+  /** Throws SERIAL_TAKEN when the serial is already recorded. */
+  insertCertificate(record: CertRecord, audit: AuditEntry): void;
+  /** Many rows in one transaction, for benchmarks and imports; no audit rows. */
+  insertCertificates(records: Iterable<CertRecord>): number;
+  findBySerial(serial: string): CertRecord | undefined;
+  /** Every certificate issued under a name, newest first. */
+  findByName(name: string): CertRecord[];
+  /** Newest first. */
+  list(options: { includeInactive: boolean; now: Date }): CertRecord[];
+  /**
+   * One transaction: marks the serials revoked and reserves the next intermediate CRL number.
+   * Throws ALREADY_REVOKED (and changes nothing) if any of them is already revoked.
+   */
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint;
+  /** Revoked certificates that have not expired at `now` (expired ones may leave the CRL, RFC 5280 3.3). */
+  revokedEntries(now: Date): Iterable<RevokedEntry>;
+  crlState(crl: CrlName): CrlState;
+  /**
+   * Runs `write(number)` holding the store's write lock, then records `number` as both assigned
+   * and published. Serializes publishers, so an older CRL never overwrites a newer one.
+   */
+  publishCrl(crl: CrlName, pick: (state: CrlState) => bigint, write: (crlNumber: bigint) => void, audit: AuditEntry): bigint;
+  audit(entry: AuditEntry): void;
+  counts(): RowCounts;
+  close(): void;
+}
