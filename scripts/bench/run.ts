@@ -6,6 +6,7 @@ import { createBenchCa } from "./bench-ca.js";
 import { crlBuild } from "./crl-build.js";
 import { issuance } from "./issuance.js";
 import { handshakes } from "./handshakes.js";
+import { memory } from "./memory.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -18,6 +19,7 @@ const scenarios: Scenario[] = [
   { name: "crl", run: crlBuild },
   { name: "issuance", run: issuance },
   { name: "handshakes", run: handshakes },
+  { name: "memory", run: memory },
 ];
 
 async function main(): Promise<void> {

@@ -1,0 +1,71 @@
+// Memory: RSS of a server holding 1,000 idle mTLS connections (ours vs a bare Node https
+// server), and a CA store with 100,000 issued certificates (RSS and ca.db size).
+import { fork } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { BenchCa } from "./bench-ca.js";
+import { openIdleConnections } from "./handshake-load.js";
+import { startNodeServer, type ServerProcess } from "./server-process.js";
+import { startHostServer, hostUnavailableReason } from "./host-process.js";
+import { row, soloRow, progress, unavailable, type Row } from "./report.js";
+
+const IDLE = 1_000;
+const STORE_CERTS = 100_000;
+const MB = 1024 * 1024;
+
+/** Server RSS with IDLE idle connections open, and its growth per connection. */
+async function idleRss(server: ServerProcess, ca: BenchCa): Promise<{ rss: number; perConnection: number }> {
+  try {
+    const before = server.rssBytes();
+    const sockets = await openIdleConnections(server.port, { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem }, IDLE, 16);
+    const rss = server.rssBytes();
+    for (const s of sockets) s.destroy();
+    progress(`  ${server.name}: ${sockets.length} idle connections, RSS ${(rss / MB).toFixed(1)} MB`);
+    return { rss, perConnection: (rss - before) / sockets.length };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function storeChild<T>(args: string[]): Promise<T> {
+  const child = fork(fileURLToPath(new URL("./store-child.ts", import.meta.url)), args, { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const [message] = (await once(child, "message")) as [T];
+  await once(child, "exit");
+  return message;
+}
+
+async function storeMemory(ca: BenchCa): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), "ztmcp-bench-store-"));
+  try {
+    const { insertMs } = await storeChild<{ insertMs: number }>(["fill", dir, String(STORE_CERTS), ca.agent.certPem]);
+    const m = await storeChild<{ rss: number; dbBytes: number; certificates: number; revoked: number }>(["open", dir]);
+    return [
+      soloRow("ca store", `${STORE_CERTS / 1000}k certs: ca.db size`, "MB", m.dbBytes / MB, `${Math.round(m.dbBytes / m.certificates)} bytes a certificate (PEM kept)`),
+      soloRow("ca store", `${STORE_CERTS / 1000}k certs: process RSS`, "MB", m.rss / MB, `opened, ${m.revoked} revoked read for a CRL; recorded in one transaction in ${Math.round(insertMs)} ms`),
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function memory(ca: BenchCa): Promise<Row[]> {
+  const host = ca.files.hostDir;
+  const spec = { chain: join(host, "chain.pem"), key: join(host, "key.pem"), clientCa: ca.files.root };
+  progress(`memory: ${IDLE} idle mTLS connections`);
+  const base = await idleRss(await startNodeServer("node https", { kind: "https", ...spec }), ca);
+  const missing = hostUnavailableReason();
+  const rows: Row[] = [];
+  if (missing) {
+    rows.push({ ...unavailable("memory", `RSS, ${IDLE} idle mTLS conns`, "MB", missing), baseline: Math.round(base.rss / MB), baselineName: "node https" });
+  } else {
+    const ours = await idleRss(await startHostServer("ztmcp", ca, {}), ca);
+    rows.push(row("memory", `RSS, ${IDLE} idle mTLS conns`, "MB", "lower", ours.rss / MB, base.rss / MB, "node https"));
+    rows.push(row("memory", "RSS growth per idle conn", "KB", "lower", ours.perConnection / 1024, base.perConnection / 1024, "node https"));
+  }
+  progress(`memory: CA store with ${STORE_CERTS} certificates`);
+  rows.push(...(await storeMemory(ca)));
+  return rows;
+}
