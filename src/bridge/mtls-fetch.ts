@@ -29,8 +29,13 @@ export interface MtlsFetch {
 }
 
 export function createMtlsFetch(identity: TlsIdentity, options: { connections?: number; servername?: string } = {}): MtlsFetch {
+  return createTlsFetch(identity, options);
+}
+
+/** The same with any part of the TLS identity optional: `{ ca }` alone trusts a private root without presenting a certificate. */
+export function createTlsFetch(tls: Partial<TlsIdentity>, options: { connections?: number; servername?: string } = {}): MtlsFetch {
   const agent = new Agent({
-    connect: { cert: identity.cert, key: identity.key, ca: identity.ca, ...(options.servername ? { servername: options.servername } : {}) },
+    connect: { ...tls, ...(options.servername ? { servername: options.servername } : {}) },
     connections: options.connections ?? 4,
   });
   const fetch = ((url: string | URL, init?: RequestInit) =>

@@ -1,5 +1,9 @@
 // Every command group, in the order `ztmcp --help` lists them.
 import type { CommandModule } from "./command.js";
 import { versionCommand } from "./version.js";
+import { caCommand } from "./ca.js";
+import { certCommand } from "./cert.js";
+import { crlCommand } from "./crl.js";
+import { connectCommand } from "./connect.js";
 
-export const commands = [versionCommand] as unknown as CommandModule<never>[];
+export const commands = [versionCommand, caCommand, certCommand, crlCommand, connectCommand] as unknown as CommandModule<never>[];

@@ -1,0 +1,45 @@
+// `ztmcp connect <https-url> --identity certs/<name>`: the stdio ↔ mTLS bridge for desktop MCP
+// clients. Prints nothing on success: stdout belongs to the MCP protocol.
+import { basename } from "node:path";
+import { runBridge } from "../bridge/bridge.js";
+import { readIdentity } from "../bridge/mtls-fetch.js";
+import { ZtmcpError, usageError } from "../errors.js";
+import { defineCommand } from "./command.js";
+
+interface ConnectArgs {
+  url: string;
+  identity: string;
+  ca: string | undefined;
+}
+
+/** Diagnostics stay quiet unless asked: a desktop client shows stderr to its user. */
+const explicitLogLevel = (): boolean => process.argv.includes("--log-level") || process.env.ZTMCP_LOG_LEVEL !== undefined;
+
+export const connectCommand = defineCommand<ConnectArgs>({
+  command: "connect <url>",
+  describe: "bridge a stdio MCP client to a ztmcp host over mTLS",
+  builder: (y) =>
+    y
+      .positional("url", { type: "string", demandOption: true, describe: "the host's MCP endpoint, https://host:port/mcp" })
+      .option("identity", { type: "string", demandOption: true, describe: "certificate directory, certs/<name>" })
+      .option("ca", { type: "string", describe: "PEM roots to trust for the host (default <identity>/ca.pem)" }),
+  run: async (argv, ctx) => {
+    let url: URL;
+    try {
+      url = new URL(argv.url);
+    } catch {
+      throw usageError("BAD_URL", `not a URL: "${argv.url}"`);
+    }
+    if (url.protocol !== "https:") throw usageError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
+    let tls;
+    try {
+      tls = readIdentity(argv.identity, argv.ca);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      throw new ZtmcpError("IDENTITY_UNREADABLE", `${argv.identity}: cannot read ${basename(err.path ?? "")} (${err.code ?? err.message})`);
+    }
+    const log = explicitLogLevel() ? ctx.log : ctx.log.child({}, { level: "warn" });
+    await runBridge({ url, tls, label: argv.identity, log });
+    return undefined;
+  },
+});
