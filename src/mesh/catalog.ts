@@ -17,6 +17,22 @@ export interface CallContext {
   signal: AbortSignal;
   /** Set when the client asked for progress (params._meta.progressToken). */
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /** What the host exposes about itself to admin tools (absent outside a host). */
+  host?: HostView;
+}
+
+export interface SessionSummary {
+  /** First 8 characters of the session id: enough to tell sessions apart, useless to replay. */
+  id: string;
+  spiffeId: string | undefined;
+  serial: string;
+  openedAt: string;
+  idleMs: number;
+}
+
+export interface HostView {
+  sessions(): SessionSummary[];
+  revocation(): { revokedSerials: number; stale: boolean };
 }
 
 export interface Catalog {

@@ -1,0 +1,167 @@
+// The handshake gate: every TLS handshake, accepted or rejected, ends here and writes one
+// `tls.handshake` event. The server runs with `rejectUnauthorized: false` because with `true`
+// Node reports a failed client handshake only as ECONNRESET, with no reason and no certificate
+// to log; this gate rejects instead, destroying the socket before any HTTP byte is read.
+import type { Server as TlsServer, TLSSocket } from "node:tls";
+import type { Socket } from "node:net";
+import { normalizeSerial } from "../pki/serial.js";
+import type { Logger } from "../log.js";
+import type { Identity } from "./identity.js";
+import { identityOf, type IdentityCache } from "./peer-identity.js";
+import type { HandshakeLockout } from "./lockout.js";
+import type { RevocationList } from "./revocation.js";
+
+/** What the gate learned about an accepted connection; the request path re-checks it. */
+export interface Peer {
+  identity: Identity;
+  intermediateSerial: string | undefined;
+}
+
+export interface GateStats {
+  accepted: number;
+  rejected: number;
+  lockedOut: number;
+}
+
+/** OpenSSL verify errors (as Node names them) → our reason codes (docs/host.md). */
+const REASONS: Record<string, string> = {
+  CERT_HAS_EXPIRED: "expired",
+  CERT_NOT_YET_VALID: "not_yet_valid",
+  INVALID_PURPOSE: "wrong_key_usage",
+  UNABLE_TO_GET_ISSUER_CERT: "unknown_ca",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "unknown_ca",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "unknown_ca",
+  SELF_SIGNED_CERT_IN_CHAIN: "unknown_ca",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "unknown_ca",
+  CERT_SIGNATURE_FAILURE: "bad_signature",
+  CERT_REVOKED: "revoked",
+  PATH_LENGTH_EXCEEDED: "bad_chain",
+  INVALID_CA: "bad_chain",
+};
+
+export function reasonFor(authorizationError: string | undefined): string {
+  return (authorizationError && REASONS[authorizationError]) ?? "verify_failed";
+}
+
+export interface GateOptions {
+  identities: IdentityCache;
+  revocation: RevocationList;
+  lockout: HandshakeLockout;
+  log: Logger;
+  now?: () => number;
+}
+
+export class HandshakeGate {
+  /** Keyed by the TLS socket (what an HTTP request sees as req.socket). */
+  readonly peers = new WeakMap<object, Peer>();
+  readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
+  readonly #startedAt = new Map<string, bigint>();
+  readonly #now: () => number;
+
+  constructor(private readonly o: GateOptions) {
+    this.#now = o.now ?? Date.now;
+  }
+
+  /** Must run before the HTTP server's own listeners: hence prependListener. */
+  install(server: TlsServer): void {
+    server.prependListener("connection", (socket: Socket) => this.#onConnection(socket));
+    server.prependListener("secureConnection", (socket: TLSSocket) => this.#onSecureConnection(socket));
+    server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => this.#onClientError(err, socket));
+  }
+
+  #onConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? "";
+    if (this.o.lockout.isLocked(address, this.#now())) {
+      this.stats.lockedOut++;
+      this.o.log.debug({ event: "tls.lockout", action: "dropped", remoteAddress: address }, "connection from a locked-out address dropped");
+      socket.destroy();
+      return;
+    }
+    const key = `${address}:${socket.remotePort}`;
+    this.#startedAt.set(key, process.hrtime.bigint());
+    socket.once("close", () => this.#startedAt.delete(key));
+  }
+
+  #elapsedMs(socket: TLSSocket): number | undefined {
+    const start = this.#startedAt.get(`${socket.remoteAddress}:${socket.remotePort}`);
+    return start === undefined ? undefined : Number(process.hrtime.bigint() - start) / 1e6;
+  }
+
+  #onSecureConnection(socket: TLSSocket): void {
+    const cert = socket.getPeerX509Certificate();
+    const base = {
+      event: "tls.handshake",
+      remoteAddress: socket.remoteAddress,
+      remotePort: socket.remotePort,
+      tlsVersion: socket.getProtocol(),
+      cipher: socket.getCipher().name,
+      durationMs: this.#elapsedMs(socket),
+    };
+    let reason: string | undefined;
+    let identity: Identity | undefined;
+    let intermediateSerial: string | undefined;
+    if (!cert) reason = "no_certificate";
+    else if (!socket.authorized) {
+      identity = identityOf(cert);
+      reason = reasonFor(socket.authorizationError as unknown as string | undefined);
+    } else {
+      identity = this.o.identities.get(cert);
+      const issuer = cert.issuerCertificate;
+      intermediateSerial = issuer ? normalizeSerial(issuer.serialNumber) : undefined;
+      reason = this.o.revocation.check(identity.serial, intermediateSerial);
+    }
+    const presented = identity && {
+      subject: identity.subject,
+      spiffeId: identity.spiffeId,
+      serial: identity.serial,
+      fingerprint: identity.fingerprint,
+      issuer: identity.issuer,
+      notBefore: identity.notBefore.toISOString(),
+      notAfter: identity.notAfter.toISOString(),
+      roles: identity.certRoles,
+    };
+    if (reason === undefined && identity) {
+      this.stats.accepted++;
+      this.peers.set(socket, { identity, intermediateSerial });
+      this.o.log.info({ ...base, outcome: "accepted", ...presented }, "handshake accepted");
+      return;
+    }
+    this.stats.rejected++;
+    this.o.log.warn(
+      { ...base, outcome: "rejected", reason, verifyError: socket.authorizationError as unknown as string | undefined, ...presented },
+      "handshake rejected",
+    );
+    this.#countFailure(socket.remoteAddress);
+    socket.destroy();
+  }
+
+  #onClientError(err: NodeJS.ErrnoException, socket: TLSSocket): void {
+    this.stats.rejected++;
+    const reason = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT" ? "handshake_timeout" : "protocol_error";
+    this.o.log.warn(
+      {
+        event: "tls.handshake",
+        outcome: "rejected",
+        reason,
+        remoteAddress: socket.remoteAddress,
+        remotePort: socket.remotePort,
+        error: err.code ?? err.message,
+        durationMs: this.#elapsedMs(socket),
+      },
+      "handshake failed",
+    );
+    this.#countFailure(socket.remoteAddress);
+    socket.destroy();
+  }
+
+  #countFailure(address: string | undefined): void {
+    if (address === undefined) return;
+    const lockout = this.o.lockout;
+    if (lockout.recordFailure(address, this.#now())) {
+      this.o.log.warn(
+        { event: "tls.lockout", action: "locked", remoteAddress: address, threshold: lockout.options.threshold, windowMs: lockout.options.windowMs, coolDownMs: lockout.options.coolDownMs },
+        "too many failed handshakes: address locked out",
+      );
+    }
+  }
+}

@@ -1,0 +1,211 @@
+// The mTLS MCP host as an in-process object: `ztmcp serve`, tests and benchmarks all start it
+// with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
+// judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
+// (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Server as HttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import Fastify, { type FastifyInstance } from "fastify";
+import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type PolicyDocument } from "../policy/policy.js";
+import type { Logger } from "../log.js";
+import { builtinCatalog } from "./builtin-tools.js";
+import type { Catalog, HostView } from "./catalog.js";
+import { HandshakeGate, type GateStats } from "./handshake-gate.js";
+import { installJsonParser } from "./json-body.js";
+import { LivePolicy } from "./live-policy.js";
+import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./lockout.js";
+import { installMcpRoutes } from "./mcp-route.js";
+import { IdentityCache, identityOf } from "./peer-identity.js";
+import { RateLimiter } from "./rate-limit.js";
+import { RequestGuard } from "./request-guard.js";
+import { RevocationList } from "./revocation.js";
+import { createSessionServer } from "./session-server.js";
+import { SessionRegistry } from "./sessions.js";
+import { X509Certificate } from "node:crypto";
+
+export interface HostLimits {
+  /** Request body limit in bytes (default 1 MiB → 413 above it). */
+  bodyBytes: number;
+  /** JSON-RPC messages in one batch (default 32). */
+  maxBatch: number;
+  /** Array/object nesting in a body (default 32). */
+  maxDepth: number;
+  sessionIdleMs: number;
+  maxSessions: number;
+  maxSessionsPerIdentity: number;
+  handshakeTimeoutMs: number;
+  /** How long close() waits for in-flight requests before cutting connections. */
+  drainMs: number;
+}
+
+export const DEFAULT_LIMITS: HostLimits = {
+  bodyBytes: 1024 * 1024,
+  maxBatch: 32,
+  maxDepth: 32,
+  sessionIdleMs: 15 * 60_000,
+  maxSessions: 10_000,
+  maxSessionsPerIdentity: 64,
+  handshakeTimeoutMs: 10_000,
+  drainMs: 10_000,
+};
+
+export interface HostOptions {
+  host?: string;
+  /** 0 picks a free port. Default 8443. */
+  port?: number;
+  /** certs/<host>: chain.pem (host leaf + intermediate) and key.pem. */
+  identityDir: string;
+  /** The CA directory, for defaults below (default "ca"). */
+  caDir?: string;
+  /** Trusted root PEM (default <caDir>/root.pem). Only our root: clients send leaf + intermediate. */
+  trust?: string;
+  /** Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
+  crlFiles?: string[];
+  crlGraceMs?: number;
+  crlRefreshMs?: number;
+  /** Policy file (watched). Without it, or when it does not exist: `policy`, else the default policy. */
+  policyPath?: string;
+  policy?: PolicyDocument;
+  /** What to serve (default: the built-in tools). A given catalog is not closed by the host. */
+  catalog?: Catalog;
+  log: Logger;
+  lockout?: Partial<LockoutOptions>;
+  limits?: Partial<HostLimits>;
+}
+
+export interface HostStats {
+  handshakes: GateStats;
+  sessions: number;
+  revokedSerials: number;
+}
+
+export interface Host {
+  url: string;
+  port: number;
+  server: HttpsServer;
+  app: FastifyInstance;
+  /** Stop accepting, finish in-flight requests (up to limits.drainMs), close sessions. */
+  close(): Promise<void>;
+  reloadPolicy(): boolean;
+  reloadCrls(): boolean;
+  stats(): HostStats;
+  readonly policy: Policy;
+}
+
+function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; watchPath: string | undefined } {
+  if (o.policyPath !== undefined && existsSync(o.policyPath)) return { policy: loadPolicy(o.policyPath), watchPath: o.policyPath };
+  if (o.policy) return { policy: parsePolicy(JSON.stringify(o.policy), "policy option"), watchPath: undefined };
+  const trustDomain = /^spiffe:\/\/([^/]+)\//.exec(identityOf(new X509Certificate(hostChain)).spiffeId ?? "")?.[1] ?? "mesh.local";
+  o.log.warn({ event: "policy.default", path: o.policyPath, trustDomain }, "no policy file: serving with the default policy");
+  return { policy: parsePolicy(JSON.stringify(defaultPolicyDocument(trustDomain)), "default policy"), watchPath: o.policyPath };
+}
+
+/** Every PEM certificate block in a text. */
+const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+
+export async function startHost(o: HostOptions): Promise<Host> {
+  const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
+  const caDir = o.caDir ?? "ca";
+  const log = o.log;
+  const chain = readFileSync(join(o.identityDir, "chain.pem"), "utf8");
+  const key = readFileSync(join(o.identityDir, "key.pem"), "utf8");
+  const trust = readFileSync(o.trust ?? join(caDir, "root.pem"), "utf8");
+
+  const { policy: firstPolicy, watchPath } = initialPolicy(o, chain);
+  const policy = new LivePolicy(firstPolicy, watchPath, log);
+  const revocation = new RevocationList({
+    crlFiles: o.crlFiles ?? [join(caDir, "root.crl.pem"), join(caDir, "intermediate.crl.pem")],
+    // Our root and the intermediate(s) in the host's own chain may sign CRLs.
+    issuers: [...pemBlocks(trust), ...pemBlocks(chain).slice(1)],
+    graceMs: o.crlGraceMs ?? 0,
+    refreshMs: o.crlRefreshMs ?? 60_000,
+    log,
+  });
+  revocation.start();
+
+  const gate = new HandshakeGate({ identities: new IdentityCache(), revocation, lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }), log });
+  const guard = new RequestGuard({ gate, revocation, policy: () => policy.current, limiter: new RateLimiter(), log });
+  const ownCatalog = o.catalog === undefined;
+  const catalog = o.catalog ?? builtinCatalog();
+  let closing = false;
+
+  const hostView: HostView = { sessions: () => sessions.summaries(), revocation: () => revocation.status() };
+  const sessions: SessionRegistry = new SessionRegistry({
+    idleMs: limits.sessionIdleMs,
+    maxPerIdentity: limits.maxSessionsPerIdentity,
+    maxTotal: limits.maxSessions,
+    log,
+    createServer: (transport) => createSessionServer({ catalog, policy: () => policy.current, host: hostView }, transport),
+    onCompleted: (session, c) => {
+      const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
+      log.info(
+        {
+          event: "mcp.request",
+          spiffeId: identity?.spiffeId,
+          serial: identity?.serial,
+          session: session.id.slice(0, 8),
+          method: c.method,
+          ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
+          decision: c.decision,
+          reason: c.reason,
+          rpcId: c.id,
+          errorCode: c.errorCode,
+          latencyMs: Number(process.hrtime.bigint() - c.startedAt) / 1e6,
+        },
+        "mcp request",
+      );
+    },
+  });
+
+  // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
+  // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
+  const app = Fastify({
+    https: { key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", handshakeTimeout: limits.handshakeTimeoutMs },
+    bodyLimit: limits.bodyBytes,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+  });
+  const server: HttpsServer = app.server;
+  gate.install(server);
+  installJsonParser(app, limits.maxDepth);
+  installMcpRoutes(app, { guard, sessions, log, maxBatch: limits.maxBatch, bodyLimit: limits.bodyBytes, closing: () => closing });
+
+  await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 8443 });
+  policy.watch();
+  const port = (server.address() as AddressInfo).port;
+  const hostName = o.host ?? "127.0.0.1";
+  const url = `https://${hostName.includes(":") ? `[${hostName}]` : hostName}:${port}/mcp`;
+  log.info({ event: "host.start", url, policy: watchPath, crls: revocation.status().files.map((f) => f.path) }, "mTLS MCP host listening");
+
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closed ??= (async () => {
+      closing = true;
+      log.info({ event: "host.stop", inFlight: server.listening }, "stopping: no new connections, finishing in-flight requests");
+      const drained = app.close();
+      const timer = setTimeout(() => server.closeAllConnections(), limits.drainMs);
+      await drained;
+      clearTimeout(timer);
+      await sessions.closeAll("shutdown");
+      revocation.stop();
+      policy.stop();
+      if (ownCatalog) await catalog.close();
+      log.info({ event: "host.stopped" }, "host stopped");
+    })());
+
+  return {
+    url,
+    port,
+    server,
+    app,
+    close,
+    reloadPolicy: () => policy.reload("api"),
+    reloadCrls: () => revocation.reload(),
+    stats: () => ({ handshakes: { ...gate.stats }, sessions: sessions.size, revokedSerials: revocation.status().revokedSerials }),
+    get policy() {
+      return policy.current;
+    },
+  };
+}

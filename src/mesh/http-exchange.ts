@@ -1,0 +1,75 @@
+// One HTTP POST to /mcp and the JSON-RPC replies it waits for. Replies go out as one JSON body
+// when everything is ready, or as an SSE stream as soon as the server sends something before
+// the reply (progress, a request to the client).
+import type { ServerResponse } from "node:http";
+import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
+
+export class HttpExchange {
+  readonly waiting = new Set<RequestId>();
+  readonly #replies: JSONRPCMessage[] = [];
+  #sse = false;
+
+  constructor(
+    readonly res: ServerResponse,
+    private readonly batch: boolean,
+    private readonly headers: Record<string, string>,
+  ) {}
+
+  get done(): boolean {
+    return this.res.writableEnded || this.res.destroyed;
+  }
+
+  /** A reply to one of this exchange's requests. */
+  complete(id: RequestId, message: JSONRPCMessage): void {
+    if (!this.waiting.delete(id)) return;
+    if (this.#sse) this.#event(message);
+    else this.#replies.push(message);
+    this.#finishIfDone();
+  }
+
+  /** A reply that never comes (the request was cancelled). */
+  forget(id: RequestId): void {
+    if (this.waiting.delete(id)) this.#finishIfDone();
+  }
+
+  /** A server message tied to one of this exchange's requests: switch to SSE to deliver it now. */
+  stream(message: JSONRPCMessage): void {
+    if (this.done) return;
+    if (!this.#sse) {
+      this.#sse = true;
+      this.res.writeHead(200, { ...this.headers, "content-type": "text/event-stream", "cache-control": "no-cache" });
+      for (const reply of this.#replies.splice(0)) this.#event(reply);
+    }
+    this.#event(message);
+  }
+
+  #event(message: JSONRPCMessage): void {
+    if (!this.done) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  #finishIfDone(): void {
+    if (this.waiting.size > 0 || this.done) return;
+    if (this.#sse) {
+      this.res.end();
+      return;
+    }
+    if (this.#replies.length === 0) {
+      this.res.writeHead(202, this.headers).end();
+      return;
+    }
+    const body = JSON.stringify(this.batch ? this.#replies : this.#replies[0]);
+    this.res.writeHead(200, { ...this.headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+  }
+
+  /** Sends what is ready now; used when the exchange holds no request at all. */
+  finish(): void {
+    this.#finishIfDone();
+  }
+
+  /** The session went away under this exchange. */
+  abort(status: number, body: unknown): void {
+    if (this.done) return;
+    if (this.#sse) this.res.end();
+    else this.res.writeHead(status, { ...this.headers, "content-type": "application/json" }).end(JSON.stringify(body));
+  }
+}
