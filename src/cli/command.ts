@@ -29,6 +29,8 @@ export interface CommandModule<A> {
   describe: string;
   builder: (yargs: Argv<GlobalOptions>) => Argv<A>;
   run: (argv: ArgumentsCamelCase<A & GlobalOptions>, ctx: Context) => Promise<CommandResult | undefined>;
+  /** A command group (`cert issue`, `cert list`, …): main.ts registers these under it; `run` is then never called. */
+  subcommands?: readonly CommandModule<never>[];
 }
 
 /** Keeps each module's argument types checked while main.ts holds them in one list. */

@@ -28,10 +28,16 @@ function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r
   return y.command({
     command: module.command,
     describe: module.describe,
-    builder: module.builder,
+    builder: module.subcommands
+      ? (((sub: Argv<GlobalOptions>) => module.subcommands!.reduce((acc, m) => register(acc, m, done), module.builder(sub) as unknown as Argv<GlobalOptions>).demandCommand(1)) as typeof module.builder)
+      : module.builder,
     handler: async (argv) => done(await module.run(argv, contextOf(argv as unknown as GlobalOptions))),
   });
 }
+
+const ENV_ONLY = ["ca-passphrase", "p12-passphrase", "failpoint"];
+/** `--caPassphrase=x` → `ca-passphrase`. */
+const flagName = (arg: string): string => arg.replace(/^--|=.*$/g, "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 export function parser(args: string[], onResult: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
   let y = yargs(args)
@@ -42,6 +48,13 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
     .option("policy", { type: "string", describe: "policy file (default <ca-dir>/policy.json)" })
     .option("json", { type: "boolean", default: false, describe: "machine-readable output" })
     .option("log-level", { type: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] })
+    // Environment-only settings (secrets, test hooks): known to yargs so .env() + .strict() accept them, refused on argv.
+    .options(Object.fromEntries(ENV_ONLY.map((name) => [name, { type: "string", hidden: true }] as const)))
+    .check(() => {
+      const given = args.filter((a) => a.startsWith("--")).map(flagName).find((f) => ENV_ONLY.includes(f));
+      if (given) throw new ZtmcpError("ENV_ONLY", `--${given} is read from the environment only (ZTMCP_${given.replace(/-/g, "_").toUpperCase()}), never from the command line`, 2);
+      return true;
+    })
     .strict()
     .demandCommand(1, "name a command (see --help)")
     .recommendCommands()

@@ -1,0 +1,417 @@
+// The CA as a service object: issue, list, show, revoke, publish CRLs. The CLI is a thin layer
+// over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
+// an earlier command (see recovery.ts) before it returns.
+import { readdirSync, rmSync } from "node:fs";
+import { isIP } from "node:net";
+import { join } from "node:path";
+import { ZtmcpError, usageError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { parseDuration } from "../duration.js";
+import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
+import { REVOCATION_REASONS, type RevocationReason } from "../pki/crl.js";
+import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
+import { checkName, checkRole, spiffeId, type Kind } from "../pki/names.js";
+import { MAX_ROLES } from "../pki/role-extension.js";
+import { isSerial, normalizeSerial, randomSerial } from "../pki/serial.js";
+import { loadPolicy, type Policy } from "../policy/policy.js";
+import { maxTtlFor } from "../policy/authorize.js";
+import { SqliteStore } from "../store/sqlite.js";
+import { statusOf, type CaSettings, type CaStore, type CertRecord, type CertStatus } from "../store/store.js";
+import { osActor } from "./actor.js";
+import { CaFiles } from "./ca-files.js";
+import { CertDirs, type CertFile, type StagedFile } from "./cert-dir.js";
+import { DEFAULT_CRL_VALIDITY_MS, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { failpoint } from "./failpoint.js";
+import { BACKDATE_MS, initCa, type InitOptions, type InitResult } from "./init.js";
+import { writeP12 } from "./p12.js";
+import { processAlive, reconcileCertsDir, reconcileName } from "./recovery.js";
+
+export const DEFAULT_TTL: Record<Kind, string> = { agent: "24h", host: "7d" };
+const SERIAL_ATTEMPTS = 5;
+const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+export interface AuthorityOptions {
+  caDir: string;
+  certsDir: string;
+  /** Defaults to `<caDir>/policy.json`. */
+  policyPath?: string | undefined;
+  passphrase?: string | undefined;
+  log: Logger;
+  /** Recorded as who did it; defaults to the OS user. */
+  actor?: string | undefined;
+  /** The clock; tests move it. */
+  now?: () => Date;
+  /** Serial generator; tests force collisions with it. */
+  serials?: () => string;
+}
+
+interface CommonIssueRequest {
+  name: string;
+  /** A duration ("24h") or milliseconds. Defaults: agents 24h, hosts 7d. */
+  ttl?: string | number | undefined;
+  keyType?: KeyType | undefined;
+  p12?: boolean | undefined;
+  /**
+   * false: record the certificate and return the key and PEMs without touching certs/
+   * (in-process callers and the issuance benchmark). Default true.
+   */
+  writeFiles?: boolean | undefined;
+}
+
+export interface AgentIssueRequest extends CommonIssueRequest {
+  roles: readonly string[];
+}
+
+export interface HostIssueRequest extends CommonIssueRequest {
+  dns?: readonly string[] | undefined;
+  ips?: readonly string[] | undefined;
+}
+
+export interface CertView {
+  name: string;
+  kind: Kind;
+  roles: readonly string[];
+  serial: string;
+  subject: string;
+  spiffeId: string;
+  keyType: KeyType;
+  notBefore: string;
+  notAfter: string;
+  issuedAt: string;
+  status: CertStatus;
+  revokedAt?: string | undefined;
+  reason?: RevocationReason | undefined;
+  fingerprint: string;
+}
+
+export interface Issued extends CertView {
+  /** certs/<name> when files were written. */
+  dir: string | undefined;
+  files: Partial<Record<CertFile, string>>;
+  keyPem: string;
+  certPem: string;
+  chainPem: string;
+  caPem: string;
+}
+
+export interface RevokeResult {
+  revoked: CertView[];
+  crl: PublishedCrl;
+}
+
+export function viewOf(r: CertRecord, now: Date): CertView {
+  return {
+    name: r.name,
+    kind: r.kind,
+    roles: r.roles,
+    serial: r.serial,
+    subject: r.subject,
+    spiffeId: r.spiffeId,
+    keyType: r.keyType,
+    notBefore: r.notBefore.toISOString(),
+    notAfter: r.notAfter.toISOString(),
+    issuedAt: r.issuedAt.toISOString(),
+    status: statusOf(r, now),
+    ...(r.revokedAt ? { revokedAt: r.revokedAt.toISOString(), reason: r.reason } : {}),
+    fingerprint: r.fingerprint,
+  };
+}
+
+export function parseReason(text: string): RevocationReason {
+  if (Object.hasOwn(REVOCATION_REASONS, text)) return text as RevocationReason;
+  throw usageError("BAD_REASON", `unknown revocation reason "${text}" (one of ${Object.keys(REVOCATION_REASONS).join(", ")})`);
+}
+
+function ttlMs(ttl: string | number): number {
+  if (typeof ttl === "number") {
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw usageError("BAD_DURATION", `TTL must be a positive number of milliseconds: ${ttl}`);
+    return ttl;
+  }
+  return parseDuration(ttl);
+}
+
+export class Authority {
+  readonly files: CaFiles;
+  readonly dirs: CertDirs;
+  private readonly actor: string;
+  private readonly now: () => Date;
+  private readonly serials: () => string;
+  private policyValue: Policy | undefined;
+  private intermediateValue: Issuer | undefined;
+  private readonly settingsValue: CaSettings;
+
+  private constructor(
+    readonly store: CaStore,
+    private readonly o: AuthorityOptions,
+  ) {
+    this.files = new CaFiles(o.caDir);
+    this.dirs = new CertDirs(o.certsDir);
+    this.actor = o.actor ?? osActor();
+    this.now = o.now ?? (() => new Date());
+    this.serials = o.serials ?? randomSerial;
+    this.settingsValue = store.settings();
+  }
+
+  static init(o: Omit<InitOptions, "actor" | "log"> & { log: Logger; actor?: string }): Promise<InitResult> {
+    return initCa({ ...o, actor: o.actor ?? osActor() });
+  }
+
+  /** Opens the CA (CA_NOT_FOUND, STORE_CORRUPT, STORE_FOREIGN) and repairs what a crash left behind. */
+  static async open(o: AuthorityOptions): Promise<Authority> {
+    const store = SqliteStore.open(new CaFiles(o.caDir).db);
+    try {
+      const authority = new Authority(store, o);
+      await authority.recover();
+      return authority;
+    } catch (e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  get settings(): CaSettings {
+    return this.settingsValue;
+  }
+
+  close(): void {
+    this.store.close();
+  }
+
+  private get log(): Logger {
+    return this.o.log;
+  }
+
+  private policy(): Policy {
+    this.policyValue ??= loadPolicy(this.o.policyPath ?? this.files.policy);
+    return this.policyValue;
+  }
+
+  private async intermediate(): Promise<Issuer> {
+    this.intermediateValue ??= await this.files.loadIssuer("intermediate", this.o.passphrase);
+    return this.intermediateValue;
+  }
+
+  private async recover(): Promise<void> {
+    const now = this.now();
+    for (const f of readdirSync(this.o.caDir)) {
+      const m = /^\..+\.tmp-(\d+)-\d+$/.exec(f);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(this.o.caDir, f), { force: true });
+    }
+    reconcileCertsDir(this.dirs, this.store, now, this.log);
+    const state = this.store.crlState("intermediate");
+    if (state.assigned <= state.published) return;
+    // A revocation was committed but its CRL never written: publish it now if we can sign.
+    let issuer: Issuer;
+    try {
+      issuer = await this.intermediate();
+    } catch (e) {
+      if (!(e instanceof ZtmcpError)) throw e;
+      this.log.warn({ event: "ca.recover", action: "crl_pending", code: e.code }, "the intermediate CRL is behind the store; it is published by the next command that can use the CA key");
+      return;
+    }
+    this.log.warn({ event: "ca.recover", action: "crl_republished" }, "publishing a CRL an interrupted revocation did not write");
+    publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
+  }
+
+  async issue(req: AgentIssueRequest): Promise<Issued> {
+    const roles = [...new Set(req.roles.map(checkRole))];
+    if (roles.length === 0) throw usageError("ROLE_REQUIRED", "an agent certificate needs at least one --role");
+    if (roles.length > MAX_ROLES) throw usageError("TOO_MANY_ROLES", `at most ${MAX_ROLES} roles`);
+    const policy = this.policy();
+    const unknown = roles.filter((r) => !policy.roles.has(r));
+    if (unknown.length > 0) {
+      throw usageError("UNKNOWN_ROLE", `role${unknown.length > 1 ? "s" : ""} ${unknown.map((r) => `"${r}"`).join(", ")} not defined in the policy (defined: ${[...policy.roles.keys()].join(", ")})`);
+    }
+    const ttl = ttlMs(req.ttl ?? DEFAULT_TTL.agent);
+    const max = maxTtlFor(policy, roles);
+    if (max !== undefined && ttl > max) {
+      throw usageError("TTL_EXCEEDS_MAX", `TTL ${req.ttl ?? ""} is above the policy's maxTtl for ${roles.join(", ")} (${max / 1000}s)`, { maxTtlMs: max });
+    }
+    return await this.sign(req, "agent", roles, ttl, [], []);
+  }
+
+  async issueServer(req: HostIssueRequest): Promise<Issued> {
+    const dns = [...(req.dns ?? ["localhost"])];
+    const ips = [...(req.ips ?? ["127.0.0.1"])];
+    for (const d of dns) if (!HOSTNAME.test(d)) throw usageError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
+    for (const ip of ips) if (isIP(ip) === 0) throw usageError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
+    return await this.sign(req, "host", [], ttlMs(req.ttl ?? DEFAULT_TTL.host), dns, ips);
+  }
+
+  private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[]): Promise<Issued> {
+    const name = checkName(req.name);
+    const { org, trustDomain } = this.settingsValue;
+    const issuer = await this.intermediate();
+    const now = this.now();
+    const notAfter = new Date(now.getTime() + ttl);
+    if (notAfter > issuer.cert.notAfter) {
+      throw usageError("TTL_EXCEEDS_CA", `the certificate would outlive the issuing CA (until ${issuer.cert.notAfter.toISOString()})`);
+    }
+    const keys = await generateKeyPair(req.keyType ?? "p256");
+    const keyPem = await exportPrivateKeyPem(keys.privateKey);
+    const caPem = this.files.readCertPem("root");
+    const intermediatePem = toPem(issuer.cert);
+    for (let attempt = 1; ; attempt++) {
+      const serial = this.serials();
+      const cert = await buildLeafCertificate({
+        issuer,
+        publicKey: keys.publicKey,
+        name,
+        org,
+        kind,
+        trustDomain,
+        roles,
+        dns,
+        ips,
+        serial,
+        notBefore: new Date(now.getTime() - BACKDATE_MS),
+        notAfter,
+        crlUrl: this.settingsValue.crlUrl,
+      });
+      const certPem = toPem(cert);
+      const record: CertRecord = {
+        serial: normalizeSerial(serial),
+        name,
+        kind,
+        roles,
+        subject: cert.subject,
+        spiffeId: spiffeId(trustDomain, kind, name),
+        keyType: keys.type,
+        notBefore: cert.notBefore,
+        notAfter: cert.notAfter,
+        issuedAt: now,
+        fingerprint: fingerprint256(cert.rawData),
+        certPem,
+      };
+      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem };
+      try {
+        this.commit(record, issued, req);
+      } catch (e) {
+        if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
+        throw e;
+      }
+      this.log.info(
+        {
+          event: "ca.issue",
+          actor: this.actor,
+          kind,
+          name,
+          serial: record.serial,
+          subject: record.subject,
+          spiffeId: record.spiffeId,
+          roles,
+          ...(kind === "host" ? { dns, ips } : {}),
+          keyType: record.keyType,
+          notBefore: issued.notBefore,
+          notAfter: issued.notAfter,
+          fingerprint: record.fingerprint,
+        },
+        `issued a ${kind} certificate`,
+      );
+      return issued;
+    }
+  }
+
+  /** Files to staging, record (the commit point), staging → version, `..data` → version. */
+  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest): void {
+    const audit = { action: "ca.issue", actor: this.actor, serial: record.serial, subject: record.subject, details: { name: record.name, kind: record.kind, roles: record.roles, notBefore: issued.notBefore, notAfter: issued.notAfter } };
+    if (req.writeFiles === false) {
+      this.store.insertCertificate(record, audit);
+      return;
+    }
+    const files: StagedFile[] = [
+      { file: "key.pem", data: issued.keyPem, mode: 0o600 },
+      { file: "cert.pem", data: issued.certPem, mode: 0o644 },
+      { file: "chain.pem", data: issued.chainPem, mode: 0o644 },
+      { file: "ca.pem", data: issued.caPem, mode: 0o644 },
+    ];
+    const staging = this.dirs.stage(record.name, record.serial, files, req.p12 ? (dir) => { writeP12(dir, record.name); } : undefined);
+    failpoint("issue.staged");
+    try {
+      this.store.insertCertificate(record, audit);
+    } catch (e) {
+      this.dirs.remove(staging);
+      this.dirs.removeIfEmpty(record.name);
+      throw e;
+    }
+    failpoint("issue.recorded");
+    this.dirs.promote(record.name, record.serial, staging);
+    failpoint("issue.renamed");
+    reconcileName(this.dirs, this.store, record.name, this.now(), this.log);
+    const dir = this.dirs.dirOf(record.name);
+    issued.dir = dir;
+    for (const f of files) issued.files[f.file] = join(dir, f.file);
+    if (req.p12) issued.files["cert.p12"] = join(dir, "cert.p12");
+  }
+
+  list(options: { all?: boolean } = {}): CertView[] {
+    const now = this.now();
+    return this.store.list({ includeInactive: options.all ?? false, now }).map((r) => viewOf(r, now));
+  }
+
+  /** A serial's certificate, or every certificate issued under a name (newest first). */
+  show(target: string): (CertView & { pem: string })[] {
+    const now = this.now();
+    return this.resolve(target).records.map((r) => ({ ...viewOf(r, now), pem: r.certPem }));
+  }
+
+  private resolve(target: string): { by: "serial" | "name"; records: CertRecord[] } {
+    if (isSerial(target)) {
+      const record = this.store.findBySerial(normalizeSerial(target));
+      if (record) return { by: "serial", records: [record] };
+    }
+    let name: string;
+    try {
+      name = checkName(target);
+    } catch (e) {
+      if (isSerial(target)) throw new ZtmcpError("CERT_NOT_FOUND", `no certificate with serial or name "${target}"`);
+      throw e;
+    }
+    const records = this.store.findByName(name);
+    if (records.length === 0) throw new ZtmcpError("CERT_NOT_FOUND", `no certificate with serial or name "${target}"`);
+    return { by: "name", records };
+  }
+
+  /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL. */
+  async revoke(target: string, reason: RevocationReason = "unspecified"): Promise<RevokeResult> {
+    parseReason(reason);
+    const now = this.now();
+    const { by, records } = this.resolve(target);
+    const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
+    if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
+      if (records.some((r) => r.revokedAt)) throw new ZtmcpError("ALREADY_REVOKED", `"${target}" is already revoked; the CRL is unchanged`);
+      throw new ZtmcpError("CERT_EXPIRED", `"${target}" has no valid certificate to revoke (expired)`);
+    }
+    // Load the signing key before the commit: a wrong passphrase must change nothing.
+    const issuer = await this.intermediate();
+    const serials = chosen.map((r) => r.serial);
+    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details: { target, reason } });
+    failpoint("revoke.recorded");
+    const revoked = serials.map((s) => viewOf(this.store.findBySerial(s)!, now));
+    for (const r of revoked) {
+      this.log.info(
+        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, notBefore: r.notBefore, notAfter: r.notAfter },
+        "revoked a certificate",
+      );
+    }
+    const crl = publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
+    return { revoked, crl };
+  }
+
+  /** Re-publishes both CRLs (the root's only when its key is here; it may live offline). */
+  async publishCrls(options: { validityMs?: number } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
+    const now = this.now();
+    const validityMs = options.validityMs ?? DEFAULT_CRL_VALIDITY_MS;
+    const intermediate = await this.intermediate();
+    const root = this.files.hasKey("root") ? await this.files.loadIssuer("root", this.o.passphrase) : undefined;
+    const published: PublishedCrl[] = [];
+    const skipped: string[] = [];
+    if (root) published.push(publishCrl({ store: this.store, files: this.files, crl: "root", issuer: root, now, validityMs, actor: this.actor, log: this.log }));
+    else {
+      skipped.push("root");
+      this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
+    }
+    published.push(publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer: intermediate, now, validityMs, actor: this.actor, log: this.log }));
+    return { published, skipped };
+  }
+}

@@ -1,0 +1,149 @@
+// The on-disk layout of certs/<name>/, after Kubernetes' AtomicWriter: each issuance lives in
+// its own version directory `..<serial>/`, `..data` is a symlink to the current one, and the
+// files people and servers open (`key.pem`, `cert.pem`, …) are symlinks through `..data`.
+// Rotation is one rename() of `..data`, so a reader never pairs a key from one issuance with a
+// certificate from another. A version is first written as `..<serial>.tmp-<pid>` (staging).
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmdirSync, rmSync, symlinkSync } from "node:fs";
+import { join } from "node:path";
+import { ZtmcpError } from "../errors.js";
+import { fsyncDir, writeFileDurable } from "./atomic-file.js";
+
+export const CURRENT_LINK = "..data";
+/** Every file a version may hold; `cert.p12` only when asked for. */
+export const CERT_FILES = ["key.pem", "cert.pem", "chain.pem", "ca.pem", "cert.p12"] as const;
+export type CertFile = (typeof CERT_FILES)[number];
+
+const VERSION = /^\.\.([0-9A-F]{2,64})$/;
+const STAGING = /^\.\.([0-9A-F]{2,64})\.tmp-(\d+)$/;
+
+export interface StagedFile {
+  file: CertFile;
+  data: string | Uint8Array;
+  mode: number;
+}
+
+export interface DirEntries {
+  versions: string[];
+  staging: { serial: string; pid: number; path: string }[];
+  current: string | undefined;
+}
+
+const UNWRITABLE = new Set(["EACCES", "EPERM", "EROFS", "ENOTDIR", "ENOSPC", "EDQUOT", "EEXIST"]);
+
+function unwritable(dir: string, e: unknown): ZtmcpError {
+  const code = (e as NodeJS.ErrnoException).code ?? "";
+  return new ZtmcpError("CERTS_DIR_UNWRITABLE", `cannot write under ${dir}: ${code || String(e)}`);
+}
+
+export class CertDirs {
+  constructor(readonly root: string) {}
+
+  dirOf(name: string): string {
+    return join(this.root, name);
+  }
+
+  versionDir(name: string, serial: string): string {
+    return join(this.dirOf(name), `..${serial}`);
+  }
+
+  /**
+   * Writes a version's files into a fresh staging directory, fsynced, and returns its path.
+   * `extra` may add files (the PKCS#12 bundle is made from the staged key). On failure nothing is left behind.
+   */
+  stage(name: string, serial: string, files: readonly StagedFile[], extra?: (dir: string) => void): string {
+    const dir = this.dirOf(name);
+    const createdNameDir = !existsSync(dir);
+    const staging = join(dir, `..${serial}.tmp-${process.pid}`);
+    try {
+      mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      mkdirSync(staging, { mode: 0o700 });
+    } catch (e) {
+      if (createdNameDir) rmSync(dir, { recursive: true, force: true });
+      if (UNWRITABLE.has((e as NodeJS.ErrnoException).code ?? "")) throw unwritable(this.root, e);
+      throw e;
+    }
+    try {
+      for (const f of files) writeFileDurable(join(staging, f.file), f.data, f.mode);
+      extra?.(staging);
+      fsyncDir(staging);
+      return staging;
+    } catch (e) {
+      rmSync(staging, { recursive: true, force: true });
+      if (createdNameDir) rmSync(dir, { recursive: true, force: true });
+      if (UNWRITABLE.has((e as NodeJS.ErrnoException).code ?? "")) throw unwritable(this.root, e);
+      throw e;
+    }
+  }
+
+  /** Staging → `..<serial>` (step 3 of an issuance; the record is already committed). */
+  promote(name: string, serial: string, staging: string): void {
+    const target = this.versionDir(name, serial);
+    if (existsSync(target)) rmSync(staging, { recursive: true, force: true });
+    else renameSync(staging, target);
+    fsyncDir(this.dirOf(name));
+  }
+
+  /** Points `..data` at a version in one rename() and makes sure the file links exist. */
+  point(name: string, serial: string): void {
+    const dir = this.dirOf(name);
+    const temp = join(dir, `${CURRENT_LINK}.tmp-${process.pid}`);
+    rmSync(temp, { force: true });
+    symlinkSync(`..${serial}`, temp);
+    renameSync(temp, join(dir, CURRENT_LINK));
+    for (const file of CERT_FILES) {
+      if (!existsSync(join(dir, `..${serial}`, file))) continue;
+      try {
+        symlinkSync(join(CURRENT_LINK, file), join(dir, file));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      }
+    }
+    fsyncDir(dir);
+  }
+
+  names(): string[] {
+    let entries;
+    try {
+      entries = readdirSync(this.root, { withFileTypes: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw e;
+    }
+    return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);
+  }
+
+  entries(name: string): DirEntries {
+    const dir = this.dirOf(name);
+    const out: DirEntries = { versions: [], staging: [], current: undefined };
+    for (const entry of readdirSync(dir)) {
+      const version = VERSION.exec(entry);
+      if (version && lstatSync(join(dir, entry)).isDirectory()) out.versions.push(version[1]!);
+      const staged = STAGING.exec(entry);
+      if (staged) out.staging.push({ serial: staged[1]!, pid: Number(staged[2]), path: join(dir, entry) });
+    }
+    try {
+      out.current = VERSION.exec(readlinkSync(join(dir, CURRENT_LINK)))?.[1];
+    } catch {
+      out.current = undefined;
+    }
+    return out;
+  }
+
+  remove(path: string): void {
+    rmSync(path, { recursive: true, force: true });
+  }
+
+  /** Removes the links and the name's directory once no version is left in it. */
+  removeIfEmpty(name: string): void {
+    const dir = this.dirOf(name);
+    const { versions, staging } = this.entries(name);
+    if (versions.length > 0 || staging.length > 0) return;
+    for (const f of [...CERT_FILES, CURRENT_LINK]) rmSync(join(dir, f), { force: true });
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Something else lives there (a file the operator put): leave it.
+    }
+  }
+}

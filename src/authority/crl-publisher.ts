@@ -1,0 +1,78 @@
+// Publishing a CRL: build it from the store, write PEM and DER atomically, record its number.
+// The whole step runs under the store's write lock, so two publishers never race an older CRL
+// over a newer one, and the number is above both the store's and the file's, so it strictly
+// increases even after a crash between the file write and the commit.
+import { readFileSync } from "node:fs";
+import type { Logger } from "../log.js";
+import type { Issuer } from "../pki/certificate.js";
+import { buildCrl, crlToPem, parseCrl, type CrlEntry } from "../pki/crl.js";
+import type { CaStore, CrlName, CrlState } from "../store/store.js";
+import { writeFileAtomic } from "./atomic-file.js";
+import type { CaFiles } from "./ca-files.js";
+
+export const DEFAULT_CRL_VALIDITY_MS = 7 * 86_400_000;
+
+export interface PublishedCrl {
+  crl: CrlName;
+  crlNumber: bigint;
+  entries: number;
+  thisUpdate: Date;
+  nextUpdate: Date;
+  path: string;
+}
+
+export interface PublishParams {
+  store: CaStore;
+  files: CaFiles;
+  crl: CrlName;
+  issuer: Issuer;
+  now: Date;
+  validityMs: number;
+  actor: string;
+  log: Logger;
+}
+
+/** The number in the CRL file now on disk; 0 when there is none or it cannot be read. */
+function numberOnDisk(path: string): bigint {
+  try {
+    return parseCrl(readFileSync(path)).crlNumber ?? 0n;
+  } catch {
+    return 0n;
+  }
+}
+
+const max = (...values: bigint[]): bigint => values.reduce((a, b) => (b > a ? b : a));
+
+export function publishCrl(p: PublishParams): PublishedCrl {
+  const nextUpdate = new Date(p.now.getTime() + p.validityMs);
+  const path = p.files.crlPem(p.crl);
+  const details: Record<string, unknown> = { crl: p.crl, nextUpdate: nextUpdate.toISOString() };
+  const pick = (state: CrlState): bigint => max(state.assigned, state.published + 1n, numberOnDisk(p.files.crlDer(p.crl)) + 1n);
+  const crlNumber = p.store.publishCrl(
+    p.crl,
+    pick,
+    (n) => {
+      // Only the intermediate signs leaves; the root's CRL would list revoked intermediates (none yet).
+      const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(p.now)] : [];
+      details.entries = list.length;
+      const der = buildCrl({
+        issuerCert: p.issuer.cert.toString("pem"),
+        issuerKey: p.issuer.key.privateKey,
+        keyType: p.issuer.key.type,
+        crlNumber: n,
+        thisUpdate: p.now,
+        nextUpdate,
+        entries: list,
+      });
+      writeFileAtomic(p.files.crlDer(p.crl), der);
+      writeFileAtomic(path, crlToPem(der));
+    },
+    { action: "ca.crl", actor: p.actor, details },
+  );
+  const entries = details.entries as number;
+  p.log.info(
+    { event: "ca.crl", actor: p.actor, crl: p.crl, crlNumber: crlNumber.toString(), entries, thisUpdate: p.now.toISOString(), nextUpdate: nextUpdate.toISOString() },
+    `published the ${p.crl} CRL`,
+  );
+  return { crl: p.crl, crlNumber, entries, thisUpdate: p.now, nextUpdate, path };
+}

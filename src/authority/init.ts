@@ -1,0 +1,152 @@
+// `ca init`: a root (10 y) and an issuing intermediate (pathlen 0, 5 y), their keys, first CRLs,
+// the store and a starter policy. ca.db is written last (temp + rename): the CA exists exactly
+// when ca.db does, so an init that died half-way is simply run again.
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { ZtmcpError, usageError } from "../errors.js";
+import type { Logger } from "../log.js";
+import { buildIntermediateCertificate, buildRootCertificate, fingerprint256, toPem } from "../pki/certificate.js";
+import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
+import { checkTrustDomain } from "../pki/names.js";
+import { randomSerial } from "../pki/serial.js";
+import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
+import { SqliteStore } from "../store/sqlite.js";
+import { fsyncDir, writeFileAtomic, writeFileDurable } from "./atomic-file.js";
+import { CaFiles } from "./ca-files.js";
+import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
+
+const YEAR = 365 * 86_400_000;
+export const ROOT_LIFETIME_MS = 10 * YEAR;
+export const INTERMEDIATE_LIFETIME_MS = 5 * YEAR;
+/** notBefore is set this far in the past, for peers whose clocks lag. */
+export const BACKDATE_MS = 60_000;
+
+export interface InitOptions {
+  caDir: string;
+  policyPath?: string | undefined;
+  org?: string | undefined;
+  trustDomain?: string | undefined;
+  keyType?: KeyType | undefined;
+  crlUrl?: string | undefined;
+  passphrase?: string | undefined;
+  log: Logger;
+  actor: string;
+  now?: Date;
+}
+
+export interface CaCertInfo {
+  subject: string;
+  serial: string;
+  notBefore: string;
+  notAfter: string;
+  fingerprint: string;
+}
+
+export interface InitResult {
+  caDir: string;
+  org: string;
+  trustDomain: string;
+  keyType: KeyType;
+  encrypted: boolean;
+  policyCreated: boolean;
+  policyPath: string;
+  root: CaCertInfo;
+  intermediate: CaCertInfo;
+}
+
+function checkCrlUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw usageError("BAD_CRL_URL", `not a URL: ${JSON.stringify(url)}`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw usageError("BAD_CRL_URL", `CRL URL must be http(s): ${url}`);
+  return url;
+}
+
+function checkOrg(org: string): string {
+  if (org.length === 0 || org.length > 64 || Array.from(org).some((c) => c.charCodeAt(0) < 0x20)) throw usageError("BAD_ORG", "the organization must be 1-64 printable characters");
+  return org;
+}
+
+const info = (cert: { subject: string; serialNumber: string; notBefore: Date; notAfter: Date; rawData: ArrayBuffer }): CaCertInfo => ({
+  subject: cert.subject,
+  serial: cert.serialNumber.toUpperCase(),
+  notBefore: cert.notBefore.toISOString(),
+  notAfter: cert.notAfter.toISOString(),
+  fingerprint: fingerprint256(cert.rawData),
+});
+
+export async function initCa(o: InitOptions): Promise<InitResult> {
+  const files = new CaFiles(o.caDir);
+  if (existsSync(files.db)) throw new ZtmcpError("CA_EXISTS", `a CA already exists in ${o.caDir} (${files.db}); nothing was changed`);
+  const org = checkOrg(o.org ?? "ztmcp");
+  const trustDomain = checkTrustDomain(o.trustDomain ?? "mesh.local");
+  const keyType = o.keyType ?? "p256";
+  const crlUrl = checkCrlUrl(o.crlUrl);
+  const policyPath = o.policyPath ?? files.policy;
+  // An existing policy must be valid before anything is written.
+  const policyExists = existsSync(policyPath);
+  if (policyExists) loadPolicy(policyPath);
+
+  const now = o.now ?? new Date();
+  const notBefore = new Date(now.getTime() - BACKDATE_MS);
+  const rootKeys = await generateKeyPair(keyType);
+  const rootCert = await buildRootCertificate({ keys: rootKeys, org, serial: randomSerial(), notBefore, notAfter: new Date(now.getTime() + ROOT_LIFETIME_MS) });
+  const root = { cert: rootCert, key: rootKeys };
+  const intKeys = await generateKeyPair(keyType);
+  const intCert = await buildIntermediateCertificate({
+    keys: intKeys,
+    org,
+    issuer: root,
+    serial: randomSerial(),
+    notBefore,
+    notAfter: new Date(now.getTime() + INTERMEDIATE_LIFETIME_MS),
+    crlUrl,
+  });
+  const intermediate = { cert: intCert, key: intKeys };
+
+  mkdirSync(o.caDir, { recursive: true, mode: 0o700 });
+  chmodSync(o.caDir, 0o700);
+  // Leftovers of an init that died before its rename.
+  for (const f of readdirSync(o.caDir)) if (f.startsWith("ca.db.tmp-")) rmSync(join(o.caDir, f), { force: true });
+  writeFileAtomic(files.key("root"), await exportPrivateKeyPem(rootKeys.privateKey, o.passphrase), 0o600);
+  writeFileAtomic(files.key("intermediate"), await exportPrivateKeyPem(intKeys.privateKey, o.passphrase), 0o600);
+  writeFileAtomic(files.cert("root"), toPem(rootCert));
+  writeFileAtomic(files.cert("intermediate"), toPem(intCert));
+  writeFileAtomic(files.chain, toPem(intCert) + toPem(rootCert));
+
+  const tempDb = `${files.db}.tmp-${process.pid}`;
+  const store = SqliteStore.create(tempDb, { org, trustDomain, keyType, crlUrl, createdAt: now });
+  try {
+    for (const [crl, issuer] of [["root", root], ["intermediate", intermediate]] as const) {
+      publishCrl({ store, files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
+    }
+    store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase) } });
+  } finally {
+    store.close();
+  }
+  let policyCreated = false;
+  if (!policyExists) {
+    writeFileDurable(policyPath, JSON.stringify(defaultPolicyDocument(trustDomain), null, 2) + "\n", 0o644);
+    policyCreated = true;
+  }
+  renameSync(tempDb, files.db);
+  fsyncDir(o.caDir);
+
+  const result: InitResult = {
+    caDir: o.caDir,
+    org,
+    trustDomain,
+    keyType,
+    encrypted: Boolean(o.passphrase),
+    policyCreated,
+    policyPath,
+    root: info(rootCert),
+    intermediate: info(intCert),
+  };
+  o.log.info({ event: "ca.init", actor: o.actor, org, trustDomain, keyType, encrypted: result.encrypted, root: result.root.serial, intermediate: result.intermediate.serial }, "created the CA");
+  return result;
+}

@@ -1,0 +1,32 @@
+// What every CA command shares: where the passphrase comes from, and opening the authority for
+// one command (with crash recovery) and closing it afterwards.
+import type { Argv } from "yargs";
+import { Authority } from "../authority/authority.js";
+import { resolvePassphrase } from "../authority/passphrase.js";
+import type { Context, GlobalOptions } from "./command.js";
+
+export interface PassphraseOptions {
+  passphraseFile: string | undefined;
+}
+
+export function withPassphraseOption<T>(y: Argv<T>): Argv<T & PassphraseOptions> {
+  return y.option("passphrase-file", {
+    type: "string",
+    describe: "file holding the CA key passphrase (or set ZTMCP_CA_PASSPHRASE); never pass it on the command line",
+  }) as unknown as Argv<T & PassphraseOptions>;
+}
+
+export async function withAuthority<R>(argv: PassphraseOptions & GlobalOptions, ctx: Context, use: (authority: Authority) => Promise<R> | R): Promise<R> {
+  const authority = await Authority.open({
+    caDir: ctx.caDir,
+    certsDir: ctx.certsDir,
+    policyPath: ctx.policyPath,
+    passphrase: resolvePassphrase(argv.passphraseFile),
+    log: ctx.log,
+  });
+  try {
+    return await use(authority);
+  } finally {
+    authority.close();
+  }
+}

@@ -1,0 +1,45 @@
+// `ztmcp ca init`: create the CA (root, issuing intermediate, store, CRLs, starter policy).
+import { Authority } from "../authority/authority.js";
+import { resolvePassphrase } from "../authority/passphrase.js";
+import { KEY_TYPES, parseKeyType } from "../pki/keys.js";
+import { defineCommand } from "./command.js";
+import { withPassphraseOption } from "./ca-options.js";
+
+const init = defineCommand({
+  command: "init",
+  describe: "create the root and issuing CA, the store, the first CRLs and a starter policy",
+  builder: (y) =>
+    withPassphraseOption(y)
+      .option("org", { type: "string", default: "ztmcp", describe: "organization (O=) of every certificate" })
+      .option("trust-domain", { type: "string", default: "mesh.local", describe: "SPIFFE trust domain" })
+      .option("key-type", { type: "string", default: "p256", choices: KEY_TYPES, describe: "CA key type" })
+      .option("crl-url", { type: "string", describe: "base URL where root.crl and intermediate.crl are served (adds CRL distribution points)" }),
+  run: async (argv, ctx) => {
+    const r = await Authority.init({
+      caDir: ctx.caDir,
+      policyPath: ctx.policyPath,
+      org: argv.org,
+      trustDomain: argv.trustDomain,
+      keyType: parseKeyType(argv.keyType),
+      crlUrl: argv.crlUrl,
+      passphrase: resolvePassphrase(argv.passphraseFile),
+      log: ctx.log,
+    });
+    const text = [
+      `created a CA in ${r.caDir}/ (${r.keyType}, trust domain ${r.trustDomain}, keys ${r.encrypted ? "encrypted" : "NOT encrypted"})`,
+      `  root          ${r.root.subject}  serial ${r.root.serial}  until ${r.root.notAfter}`,
+      `  intermediate  ${r.intermediate.subject}  serial ${r.intermediate.serial}  until ${r.intermediate.notAfter}`,
+      `  policy        ${r.policyPath}${r.policyCreated ? " (starter policy: reader, operator, admin)" : " (kept)"}`,
+      `next: ztmcp cert issue <agent> --role reader`,
+    ].join("\n");
+    return { text, data: r };
+  },
+});
+
+export const caCommand = defineCommand({
+  command: "ca",
+  describe: "the certificate authority itself",
+  builder: (y) => y,
+  subcommands: [init] as never,
+  run: () => Promise.resolve(undefined),
+});
