@@ -40,6 +40,23 @@ const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 250, maxMs: 4_000 };
 /** JSON-RPC error code for "the bridge could not deliver this request". */
 export const BRIDGE_ERROR = -32000;
 
+/** The host's code for "certificate revoked or expired while connected" (docs/host.md): no retry helps. */
+const CERTIFICATE_REFUSED = -32005;
+
+/** The JSON-RPC error the host put in the body of an HTTP refusal, when there is one. */
+function hostRefusal(e: StreamableHTTPError): { code: number; message: string; data?: unknown } | undefined {
+  const at = e.message.indexOf("{");
+  if (at < 0) return undefined;
+  try {
+    const body = JSON.parse(e.message.slice(at)) as { error?: { code?: unknown; message?: unknown; data?: unknown } };
+    const { code, message, data } = body.error ?? {};
+    if (typeof code !== "number" || typeof message !== "string") return undefined;
+    return { code, message, ...(data === undefined ? {} : { data }) };
+  } catch {
+    return undefined;
+  }
+}
+
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** A deadline that does not keep the process alive by itself. */
 const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
@@ -126,8 +143,10 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
       } catch (e) {
         if (e instanceof StreamableHTTPError) {
           // The host answered: the request arrived and was refused (expired session, limits…).
-          log.warn({ event: "bridge.http_error", status: e.code }, e.message);
-          answerError(message, `host answered HTTP ${String(e.code)}: ${e.message}`);
+          const refusal = hostRefusal(e);
+          log.warn({ event: "bridge.http_error", status: e.code, rpcCode: refusal?.code }, refusal?.message ?? e.message);
+          if (isJSONRPCRequest(message)) toLocal({ jsonrpc: "2.0", id: message.id, error: refusal ?? { code: BRIDGE_ERROR, message: `host answered HTTP ${String(e.code)}: ${e.message}` } });
+          if (refusal?.code === CERTIFICATE_REFUSED) finish(new ZtmcpError("HOST_REFUSED", `${url.host}: the host refused our certificate: ${refusal.message}`));
           return;
         }
         answerError(message, (e as Error).message);

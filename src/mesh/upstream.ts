@@ -35,6 +35,8 @@ export interface UpstreamOptions {
   log: Logger;
   /** Reconnect delays: base doubles per consecutive failure up to max. */
   backoff?: { baseMs: number; maxMs: number };
+  /** How long connecting (spawn, initialize, first lists) may take; default 20 s. */
+  startTimeoutMs?: number;
   /** How often an idle upstream is pinged (0: never) and how long a ping may take. */
   healthIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -47,6 +49,7 @@ const CLIENT_INFO = { name: "ztmcp-gateway", version: "0.1.0" };
 const STABLE_MS = 10_000;
 const MAX_PAGES = 100;
 const CLOSE_GRACE_MS = 1_000;
+const DEFAULT_START_TIMEOUT_MS = 20_000;
 const TIMEOUT: number = ErrorCode.RequestTimeout;
 const CLOSED: number = ErrorCode.ConnectionClosed;
 
@@ -149,7 +152,7 @@ export class Upstream {
       this.connection = connection;
       client.onclose = () => this.lost(generation, "connection closed");
       client.onerror = (e) => this.log.debug({ event: "upstream.error", err: e.message }, "upstream transport error");
-      await client.connect(connection.transport, { timeout: this.options.timeoutMs });
+      await client.connect(connection.transport, { timeout: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
       for (const [schema, kind] of [
         [ToolListChangedNotificationSchema, "tools"],
         [PromptListChangedNotificationSchema, "prompts"],
@@ -228,7 +231,7 @@ export class Upstream {
     let cursor: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const params = cursor === undefined ? {} : { cursor };
-      const options = { timeout: this.options.timeoutMs };
+      const options = { timeout: Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) };
       const result =
         kind === "tools"
           ? await client.listTools(params, options).then((r) => ({ items: r.tools, next: r.nextCursor }))

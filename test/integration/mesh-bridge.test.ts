@@ -1,0 +1,135 @@
+// End to end, real processes: server-everything (stdio) and an HTTP upstream behind the mTLS
+// host, reached by an SDK client through `ztmcp connect` over stdio.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { builtinCatalog } from "../../src/mesh/builtin-tools.js";
+import { buildGateway, type GatewayCatalog } from "../../src/mesh/gateway.js";
+import { parseGatewayConfig } from "../../src/mesh/gateway-config.js";
+import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+import type { PolicyDocument } from "../../src/policy/policy.js";
+import { NODE_ARGS, ROOT } from "../helpers/cli.js";
+import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
+import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
+import { startHttpUpstream, type HttpUpstream } from "../fixtures/http-upstream.js";
+
+const EVERYTHING = fileURLToPath(new URL("../../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
+const LONG_OPERATION = "everything__trigger-long-running-operation";
+
+const POLICY: PolicyDocument = {
+  trustDomain: "mesh.local",
+  roles: {
+    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*"] },
+  },
+};
+
+interface Bridged {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host. */
+async function throughBridge(url: string, agent: Agent): Promise<Bridged> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...NODE_ARGS, "connect", url, "--identity", agent.dir], cwd: ROOT, stderr: "pipe" });
+  let stderr = "";
+  transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const client = new Client({ name: `bridged-${agent.name}`, version: "0" });
+  await client.connect(transport);
+  // StdioClientTransport keeps the child private; its close event is the only exit signal it offers.
+  const exited = new Promise<number | null>((resolve) => {
+    const previous = transport.onclose;
+    transport.onclose = () => {
+      previous?.();
+      resolve(null);
+    };
+  });
+  return { client, transport, stderr: () => stderr, exited };
+}
+
+const text = (r: unknown): string => ((r as CallToolResult).content[0] as { text: string }).text;
+
+describe("the mesh: upstreams behind the host, reached through ztmcp connect", () => {
+  let fixture: HostFixture;
+  let gateway: GatewayCatalog;
+  let gatewayLog: CapturedLog;
+  let notes: HttpUpstream;
+  let reader: Agent;
+  let bridged: Bridged;
+
+  before(async () => {
+    notes = await startHttpUpstream();
+    gatewayLog = captureLog();
+    const config = parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] }, notes: { url: notes.url } } }));
+    gateway = buildGateway(config, builtinCatalog(), gatewayLog.log, { backoff: { baseMs: 50, maxMs: 1_000 } });
+    await gateway.started();
+    fixture = await startHostFixture({ policy: POLICY, host: { catalog: gateway } });
+    reader = await fixture.agent("reader-1", { roles: ["reader"] });
+    bridged = await throughBridge(fixture.url, reader);
+  });
+  after(async () => {
+    await bridged.client.close();
+    await fixture.close();
+    await gateway.close();
+    await notes.close();
+  });
+
+  test("an SDK client through ztmcp connect sees exactly its permitted namespaced tools and calls one", async () => {
+    const names = (await bridged.client.listTools()).tools.map((t) => t.name).sort();
+    assert.deepEqual(names, ["everything__echo", LONG_OPERATION, "notes__read_note", "whoami"].sort());
+    assert.equal(text(await bridged.client.callTool({ name: "notes__read_note", arguments: { id: "42" } })), "note 42");
+    assert.equal(text(await bridged.client.callTool({ name: "everything__echo", arguments: { message: "via bridge" } })), "Echo: via bridge");
+    assert.equal(notes.calls.get("read_note"), 1);
+  });
+
+  test("a denied upstream tool is refused by the host before it reaches the upstream", async () => {
+    await assert.rejects(
+      bridged.client.callTool({ name: "notes__write_note", arguments: { id: "1", text: "x" } }),
+      (e: McpError) => e.code === RPC.FORBIDDEN,
+    );
+    assert.equal(notes.calls.get("write_note"), undefined);
+    await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "notes__write_note" && e.decision === "deny");
+  });
+
+  test("the stdio upstream killed mid-call gives a clear error, then it is back", async () => {
+    const pid = gateway.upstream("everything")!.pid!;
+    const call = bridged.client.callTool({ name: LONG_OPERATION, arguments: { duration: 30, steps: 30 } }, undefined, {
+      onprogress: () => process.kill(pid, "SIGKILL"),
+      timeout: 20_000,
+    });
+    await assert.rejects(call, (e: McpError) => /upstream "everything" went away during tools\/call/.test(e.message));
+    await gatewayLog.waitFor((e) => e.event === "upstream.ready" && e.upstream === "everything" && e.upstreamPid !== pid);
+    assert.equal(text(await bridged.client.callTool({ name: "everything__echo", arguments: { message: "back" } })), "Echo: back");
+  });
+
+  test("a JSON-RPC line typed into ztmcp connect's stdin gets its answer on stdout, and only that", async () => {
+    const child = spawn(process.execPath, [...NODE_ARGS, "connect", fixture.url, "--identity", reader.dir], { cwd: ROOT });
+    let stdout = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    const init = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "by-hand", version: "0" } } };
+    child.stdin.end(JSON.stringify(init) + "\n" + JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) + "\n");
+    assert.equal(await closed, 0);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l) as { id: number; result: Record<string, unknown> });
+    assert.deepEqual(lines.map((l) => l.id).sort(), [1, 2]);
+    assert.equal((lines.find((l) => l.id === 1)!.result.serverInfo as { name: string }).name, "ztmcp");
+    assert.ok((lines.find((l) => l.id === 2)!.result.tools as { name: string }[]).some((t) => t.name === "notes__read_note"));
+  });
+
+  test("a revoked agent's bridge is cut off with a one-line reason and a non-zero exit", async () => {
+    const doomed = await fixture.agent("doomed", { roles: ["reader"] });
+    const b = await throughBridge(fixture.url, doomed);
+    assert.equal(text(await b.client.callTool({ name: "whoami", arguments: {} })).length > 0, true);
+    await fixture.revoke(doomed.serial);
+    await assert.rejects(b.client.callTool({ name: "whoami", arguments: {} }), (e: McpError) => e.code === RPC.CERTIFICATE_REFUSED);
+    await b.exited;
+    assert.match(b.stderr(), /^ztmcp: HOST_REFUSED: .*refused our certificate/m);
+    assert.doesNotMatch(b.stderr(), /PRIVATE KEY/);
+    await b.client.close();
+  });
+});
