@@ -30,7 +30,8 @@ export function nestsDeeperThan(text: string, max: number): boolean {
 }
 
 export function installJsonParser(app: FastifyInstance, maxDepth: number): void {
-  app.removeContentTypeParser("application/json");
+  // JSON only: fastify's default text/plain parser would let other bodies reach the route.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
     const text = body as string;
     if (nestsDeeperThan(text, maxDepth)) {

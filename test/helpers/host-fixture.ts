@@ -152,3 +152,9 @@ export async function startHostFixture(options: FixtureOptions = {}): Promise<Ho
     },
   };
 }
+
+/** The first text block of a tools/call result ("" when there is none). */
+export function textOf(result: unknown): string {
+  const content = (result as { content?: { type: string; text?: string }[] }).content ?? [];
+  return content.find((c) => c.type === "text")?.text ?? "";
+}

@@ -1,0 +1,138 @@
+// The HTTP edge of /mcp: limits, malformed input, sessions bound to certificates, rate limits,
+// streaming and cancellation, and what never reaches a log line.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpers/host-fixture.js";
+import { createMtlsFetch } from "../../src/bridge/mtls-fetch.js";
+import { defaultPolicyDocument } from "../../src/policy/policy.js";
+import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+
+let f: HostFixture;
+let agent: Agent;
+const policy = defaultPolicyDocument("mesh.local");
+policy.roles.limited = { tools: ["echo"], rateLimit: { max: 3, per: "1s" } };
+
+before(async () => {
+  f = await startHostFixture({ policy, host: { limits: { maxBatch: 4, maxDepth: 8 } } });
+  agent = await f.agent("http-agent");
+});
+after(() => f.close());
+
+const INIT = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "0" } } };
+const MCP_ACCEPT = "application/json, text/event-stream";
+
+async function post(who: Agent, body: string, headers: Record<string, string> = {}) {
+  const m = createMtlsFetch(who.tls, { connections: 1 });
+  try {
+    const res = await m.fetch(f.url, { method: "POST", body, headers: { "content-type": "application/json", accept: MCP_ACCEPT, ...headers } });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, json: text ? (JSON.parse(text) as { id?: unknown; result?: unknown; error?: { code: number; message: string; data?: Record<string, unknown> } }) : undefined };
+  } finally {
+    await m.close();
+  }
+}
+
+const denial = (reason: string) => f.logs.waitFor((e) => e.event === "mcp.request" && e.decision === "deny" && e.reason === reason);
+
+test("a body over 1 MiB is refused with 413 and a JSON-RPC error", async () => {
+  const r = await post(agent, JSON.stringify({ ...INIT, pad: "x".repeat(1024 * 1024) }));
+  assert.equal(r.status, 413);
+  assert.equal(r.json?.error?.code, RPC.INVALID_REQUEST);
+  assert.equal((await denial("body_too_large")).status, 413);
+});
+
+test("malformed JSON, wrong Content-Type, wrong Accept, oversized and deep batches get clear errors", async () => {
+  let r = await post(agent, "{not json");
+  assert.equal(r.status, 400);
+  assert.equal(r.json?.error?.code, RPC.PARSE_ERROR);
+  await denial("parse_error");
+  r = await post(agent, JSON.stringify(INIT), { "content-type": "text/plain" });
+  assert.equal(r.status, 415);
+  await denial("bad_content_type");
+  r = await post(agent, JSON.stringify(INIT), { accept: "application/json" });
+  assert.equal(r.status, 406);
+  assert.match(r.json?.error?.message ?? "", /text\/event-stream/);
+  await denial("not_acceptable");
+  r = await post(agent, JSON.stringify(Array.from({ length: 5 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" }))));
+  assert.equal(r.status, 400);
+  await denial("bad_batch");
+  r = await post(agent, JSON.stringify({ ...INIT, params: { ...INIT.params, deep: JSON.parse("[".repeat(10) + "]".repeat(10)) as unknown } }));
+  assert.equal(r.status, 400);
+  await denial("too_deep");
+  r = await post(agent, JSON.stringify({ hello: "world" }));
+  assert.equal(r.status, 400);
+  await denial("invalid_message");
+  r = await post(agent, JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }));
+  assert.equal(r.status, 400);
+  await denial("no_session");
+});
+
+test("a session id opened by one agent and replayed by another agent's connection is unknown, and logged", async () => {
+  const opened = await post(agent, JSON.stringify(INIT));
+  assert.equal(opened.status, 200);
+  const sessionId = opened.headers.get("mcp-session-id")!;
+  assert.ok(sessionId);
+  const thief = await f.agent("thief");
+  const list = JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" });
+  const stolen = await post(thief, list, { "mcp-session-id": sessionId });
+  assert.equal(stolen.status, 404);
+  assert.equal(stolen.json?.error?.code, RPC.UNKNOWN_SESSION);
+  const logged = await f.logs.waitFor((e) => e.event === "mcp.session" && e.action === "refused" && e.serial === thief.serial);
+  assert.equal(logged.reason, "other_certificate");
+  // The owner still can, and can end it with DELETE.
+  const own = await post(agent, list, { "mcp-session-id": sessionId });
+  assert.equal(own.status, 200);
+  const m = createMtlsFetch(agent.tls, { connections: 1 });
+  assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": sessionId } })).status, 200);
+  await m.close();
+  assert.equal((await post(agent, list, { "mcp-session-id": sessionId })).status, 404);
+});
+
+test("the role's rate limit trips with 429 and Retry-After, then recovers", async () => {
+  const limited = await f.agent("limited-agent", { roles: ["limited"] });
+  const c = await f.connect(limited); // initialize + initialized: 2 of 3 tokens
+  let refused: unknown;
+  for (let i = 0; i < 5 && refused === undefined; i++) {
+    await c.client.callTool({ name: "echo", arguments: { text: "x" } }).catch((e: unknown) => (refused = e));
+  }
+  assert.ok(refused instanceof Error);
+  const e = await denial("rate_limited");
+  assert.equal(e.status, 429);
+  const raw = await post(limited, JSON.stringify(INIT));
+  assert.equal(raw.status, 429);
+  assert.equal(raw.json?.error?.code, RPC.RATE_LIMITED);
+  const retryAfter = Number(raw.headers.get("retry-after"));
+  assert.ok(retryAfter >= 1);
+  // Recovery: wait the Retry-After the host asked for (a rate, not a server to wait for).
+  await new Promise((r) => setTimeout(r, retryAfter * 1000));
+  assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "again" } })), "again");
+  await c.close();
+});
+
+test("progress streams over SSE, and a cancelled call aborts its handler while the session lives on", async () => {
+  const admin = await f.agent("progress-admin", { roles: ["admin"] });
+  const c = await f.connect(admin);
+  const progress: number[] = [];
+  const done = await c.client.callTool({ name: "wait", arguments: { ms: 40, steps: 4 } }, undefined, { onprogress: (p) => progress.push(p.progress) });
+  assert.equal(textOf(done), "waited 40 ms");
+  assert.deepEqual(progress, [1, 2, 3, 4]);
+  const abort = new AbortController();
+  const call = c.client.callTool({ name: "wait", arguments: { ms: 20_000, steps: 100 } }, undefined, { signal: abort.signal, onprogress: () => abort.abort("enough") });
+  await assert.rejects(call);
+  assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "alive" } })), "alive");
+  await c.close();
+});
+
+test("no log line ever holds key material or a tool argument", async () => {
+  const c = await f.connect(agent);
+  const secret = "s3cr3t-argument-" + Math.random().toString(36).slice(2);
+  await c.client.callTool({ name: "echo", arguments: { text: secret } });
+  await assert.rejects(c.client.callTool({ name: "wait", arguments: { ms: 1, secret } }), McpError);
+  await c.close();
+  const text = f.logs.text();
+  assert.ok(text.includes('"event":"mcp.request"'));
+  assert.ok(!text.includes(secret));
+  assert.ok(!text.includes("PRIVATE KEY"));
+  assert.ok(!text.includes(agent.leaf.keyPem.split("\n")[1]!));
+});

@@ -1,0 +1,87 @@
+// Live revocation: CRLs reloaded without a restart, checked at the gate and on every request.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { startHostFixture, textOf, type HostFixture } from "../helpers/host-fixture.js";
+
+let f: HostFixture;
+before(async () => {
+  f = await startHostFixture();
+});
+after(() => f.close());
+
+test("a revoked agent is refused on its open keep-alive connection and on a new one, without a restart", async () => {
+  const agent = await f.agent("soon-revoked");
+  const bystander = await f.agent("bystander");
+  const c = await f.connect(agent);
+  const other = await f.connect(bystander);
+  assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "before" } })), "before");
+  await f.revoke(agent.serial);
+  await assert.rejects(c.client.callTool({ name: "echo", arguments: { text: "after" } }));
+  const refused = await f.logs.waitFor((e) => e.event === "mcp.request" && e.serial === agent.serial && e.reason === "revoked");
+  assert.equal(refused.decision, "deny");
+  assert.equal(refused.status, 403);
+  await assert.rejects(f.connect(agent));
+  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "revoked");
+  // The healthy neighbour's open connection and session are untouched.
+  assert.equal(textOf(await other.client.callTool({ name: "echo", arguments: { text: "fine" } })), "fine");
+  await c.close();
+  await other.close();
+});
+
+test("a CRL that fails its signature check is rejected and the last good one stays in force", async () => {
+  const revoked = await f.agent("stays-revoked");
+  await f.revoke(revoked.serial);
+  const good = readFileSync(join(f.caDir, "intermediate.crl.pem"));
+  // A well-formed CRL from a foreign CA: it verifies against neither of our CA certificates.
+  const { makeCa } = await import("../helpers/throwaway-ca.js");
+  const { buildCrl, crlToPem } = await import("../../src/pki/crl.js");
+  const { toPem } = await import("../../src/pki/certificate.js");
+  const foreign = await makeCa();
+  const forged = crlToPem(
+    buildCrl({ issuerCert: toPem(foreign.intermediate.cert), issuerKey: foreign.intermediate.key.privateKey, keyType: "p256", crlNumber: 99n, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3_600_000), entries: [] }),
+  );
+  f.writeCrl("intermediate", forged);
+  const error = await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("signature"));
+  assert.equal(error.level, 50);
+  f.writeCrl("intermediate", "not a CRL at all");
+  await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("unreadable"));
+  assert.equal(f.host.reloadCrls(), false);
+  await assert.rejects(f.connect(revoked));
+  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === revoked.serial && e.reason === "revoked");
+  f.writeCrl("intermediate", good);
+  assert.equal(f.host.reloadCrls(), true);
+});
+
+test("a revoked intermediate (root CRL) refuses every leaf it issued", async () => {
+  const agent = await f.agent("under-bad-intermediate");
+  const c = await f.connect(agent);
+  const before = f.logs.events.length;
+  f.writeCrl("root", f.crlPem("root", [{ serial: f.ca.intermediate.cert.serialNumber, revokedAt: new Date(), reason: "cACompromise" }]));
+  await f.logs.waitFor((e) => e.event === "crl.load" && String(e.path).endsWith("root.crl.pem") && f.logs.events.indexOf(e) >= before);
+  await assert.rejects(c.client.callTool({ name: "echo", arguments: { text: "x" } }));
+  await f.logs.waitFor((e) => e.event === "mcp.request" && e.serial === agent.serial && e.reason === "revoked");
+  f.writeCrl("root", f.crlPem("root", []));
+  assert.equal(f.host.reloadCrls(), true);
+  const again = await f.connect(agent);
+  assert.equal(textOf(await again.client.callTool({ name: "echo", arguments: { text: "back" } })), "back");
+  await c.close();
+  await again.close();
+});
+
+test("a CRL past its nextUpdate fails closed for everyone, loudly, until a fresh one is published", async () => {
+  const agent = await f.agent("during-stale-crl");
+  f.writeCrl("intermediate", f.crlPem("intermediate", [], new Date(Date.now() - 1000)));
+  assert.equal(f.host.reloadCrls(), true);
+  await assert.rejects(f.connect(agent));
+  const stale = await f.logs.waitFor((e) => e.event === "crl.stale");
+  assert.equal(stale.level, 60);
+  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "crl_stale");
+  f.writeCrl("intermediate", f.crlPem("intermediate", []));
+  assert.equal(f.host.reloadCrls(), true);
+  const c = await f.connect(agent);
+  await assert.rejects(c.client.callTool({ name: "admin__sessions", arguments: {} }), McpError);
+  await c.close();
+});
