@@ -35,7 +35,7 @@ export async function createBenchCa(): Promise<BenchCa> {
   writeFileSync(files.intermediate, intermediatePem);
   writeFileSync(files.intermediateKey, await exportPrivateKeyPem(ca.intermediate.key.privateKey), { mode: 0o600 });
   const host = await makeLeaf(ca, "localhost", { kind: "host" });
-  const agent = await makeLeaf(ca, "bench-agent", { roles: ["reader", "operator"] });
+  const agent = await makeLeaf(ca, "bench-agent", { roles: ["reader"] });
   writeLeaf(host, files.hostDir);
   writeLeaf(agent, files.agentDir);
   return { ca, dir, rootPem, intermediatePem, files, host, agent, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

@@ -1,12 +1,31 @@
-// The ztmcp host as a server under test. Filled in when src/mesh/host.ts lands.
+// The ztmcp host (src/mesh/host.ts startHost) as a server under test, in its own process.
+import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
-import type { CrlFiles } from "./handshakes.js";
-import type { ServerProcess } from "./server-process.js";
+import type { CrlFiles } from "./crl-files.js";
+import { startNodeServer, type ServerProcess } from "./server-process.js";
 
-export function hostUnavailableReason(): string | undefined {
-  return "src/mesh/host.ts startHost not available yet";
+export interface HostRun {
+  /** The CRLs its gate loads (an empty pair means "no CRL": nothing revoked). */
+  crls: CrlFiles;
+  gatewayConfig?: string;
+  /** Extra node flags, e.g. --cpu-prof. */
+  nodeArgs?: string[];
 }
 
-export function startHostServer(_name: string, _ca: BenchCa, _options: { crls?: CrlFiles }): Promise<ServerProcess> {
-  return Promise.reject(new Error(hostUnavailableReason()));
+export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promise<ServerProcess> {
+  const hostDir = ca.files.hostDir;
+  return startNodeServer(
+    name,
+    {
+      kind: "host",
+      chain: join(hostDir, "chain.pem"),
+      key: join(hostDir, "key.pem"),
+      clientCa: ca.files.root,
+      hostDir,
+      caDir: ca.dir,
+      crls: [run.crls.rootDer, run.crls.intermediateDer],
+      ...(run.gatewayConfig ? { gatewayConfig: run.gatewayConfig } : {}),
+    },
+    run.nodeArgs,
+  );
 }

@@ -7,6 +7,7 @@ import { crlBuild } from "./crl-build.js";
 import { issuance } from "./issuance.js";
 import { handshakes } from "./handshakes.js";
 import { memory } from "./memory.js";
+import { mcpCalls } from "./mcp-calls.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -19,6 +20,7 @@ const scenarios: Scenario[] = [
   { name: "crl", run: crlBuild },
   { name: "issuance", run: issuance },
   { name: "handshakes", run: handshakes },
+  { name: "mcp", run: mcpCalls },
   { name: "memory", run: memory },
 ];
 

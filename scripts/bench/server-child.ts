@@ -7,13 +7,49 @@ import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 
 export interface ServerSpec {
-  kind: "https" | "fastify-plain";
+  kind: "https" | "fastify-plain" | "host";
   /** PEM files: leaf+intermediate chain, key, the root trusted for clients. */
   chain: string;
   key: string;
   clientCa: string;
   /** CRL PEM files handed to Node's `crl` option (kind "https" only): OpenSSL's own check. */
   crls?: string[];
+  /** kind "host": the host identity dir, the dir holding root.pem, and the CRLs its gate loads. */
+  hostDir?: string;
+  caDir?: string;
+  /** kind "host": a gateway config (upstream MCP servers) to serve instead of the built-ins. */
+  gatewayConfig?: string;
+}
+
+/** Every role may call every tool, without a rate limit: the bench measures the path, not the policy. */
+const BENCH_POLICY = { trustDomain: "mesh.local", roles: { reader: { tools: ["*"], maxTtl: "24h" } }, subjects: [] };
+
+async function startZtmcpHost(spec: ServerSpec): Promise<number> {
+  const { startHost } = await import("../../src/mesh/host.js");
+  const { createLogger } = await import("../../src/log.js");
+  const { pino } = await import("pino");
+  // The host logs every handshake and request as in production; the lines go nowhere.
+  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: true }) });
+  let catalog;
+  if (spec.gatewayConfig) {
+    const { loadGateway } = await import("../../src/mesh/gateway.js");
+    const { builtinCatalog } = await import("../../src/mesh/builtin-tools.js");
+    catalog = await loadGateway(spec.gatewayConfig, builtinCatalog(), log);
+  }
+  const host = await startHost({
+    port: 0,
+    identityDir: spec.hostDir!,
+    caDir: spec.caDir!,
+    ...(spec.crls ? { crlFiles: spec.crls } : {}),
+    policy: BENCH_POLICY,
+    log,
+    ...(catalog ? { catalog } : {}),
+    limits: { maxSessionsPerIdentity: 1_000 },
+  });
+  process.on("message", (m) => {
+    if (m === "stop") void host.close().then(() => process.exit(0));
+  });
+  return host.port;
 }
 
 function tlsOptions(spec: ServerSpec): ServerOptions {
@@ -24,11 +60,13 @@ function tlsOptions(spec: ServerSpec): ServerOptions {
     requestCert: true,
     rejectUnauthorized: true,
     minVersion: "TLSv1.2",
-    ...(spec.crls ? { crl: spec.crls.map((f) => readFileSync(f)) } : {}),
+    ...(spec.crls && spec.kind === "https" ? { crl: spec.crls.map((f) => readFileSync(f)) } : {}),
   };
 }
 
 async function start(spec: ServerSpec): Promise<number> {
+  if (spec.kind === "host") return startZtmcpHost(spec);
+  process.on("message", (m) => m === "stop" && process.exit(0));
   if (spec.kind === "https") {
     const server = createHttpsServer(tlsOptions(spec), (_req, res) => res.writeHead(204).end());
     server.keepAliveTimeout = 60_000;

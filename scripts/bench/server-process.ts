@@ -28,11 +28,15 @@ function handle(name: string, child: ChildProcess, port: number): ServerProcess 
     port,
     cpuSeconds: () => processCpuSeconds(pid),
     rssBytes: () => processRssBytes(pid),
+    /** Asks a Node child to exit (so --cpu-prof can write its profile), SIGKILL after 5 s. */
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, "exit");
-      child.kill("SIGKILL");
+      if (child.connected) child.send("stop");
+      else child.kill("SIGKILL");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

@@ -1,0 +1,99 @@
+// MCP tools/call `echo` over keep-alive mTLS, 16 clients in flight (one SDK client each), vs a
+// plain fastify JSON route on the same TLS config answering the same JSON-RPC body; then the
+// same through the host with 100,000 revoked serials loaded (the per-request check must not move it).
+import { join } from "node:path";
+import type { BenchCa } from "./bench-ca.js";
+import { runCallLoad, plainRouteCaller, type Caller, type LoadResult } from "./call-load.js";
+import { mcpCaller } from "./mcp-client.js";
+import { writeCrls } from "./crl-files.js";
+import { startHostServer } from "./host-process.js";
+import { startNodeServer, type ServerProcess } from "./server-process.js";
+import { interleave, medianOf } from "./rounds.js";
+import { FULL } from "./stats.js";
+import { row, progress, type Row } from "./report.js";
+
+export const LANES = 16;
+const COUNT = FULL ? 40_000 : 6_000;
+export const ROUNDS = FULL ? 5 : 3;
+const WARMUP = 400;
+const TIME_LIMIT_MS = FULL ? 60_000 : 12_000;
+
+export interface Measured extends LoadResult {
+  /** Server CPU per call, µs. */
+  cpuPerCallUs: number;
+}
+
+export interface Contender {
+  server: ServerProcess;
+  callers: Caller[];
+}
+
+/** Starts the callers (one connection, one client each) and warms the server up. */
+export async function prepare(server: ServerProcess, makeCaller: () => Promise<Caller>, lanes = LANES): Promise<Contender> {
+  const callers: Caller[] = [];
+  for (let i = 0; i < lanes; i++) callers.push(await makeCaller());
+  await runCallLoad(callers, WARMUP, TIME_LIMIT_MS);
+  return { server, callers };
+}
+
+/** One round: the load, with the server's CPU read around it. */
+export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUNDS)): Promise<Measured> {
+  const cpuBefore = c.server.cpuSeconds();
+  const r = await runCallLoad(c.callers, count, TIME_LIMIT_MS / ROUNDS);
+  const cpu = c.server.cpuSeconds() - cpuBefore;
+  if (r.failed > 0) throw new Error(`${c.server.name}: ${r.failed} calls failed (${r.firstError ?? "?"})`);
+  progress(`    ${c.server.name}: ${r.calls} calls (${Math.round(r.perSecond)}/s), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round((cpu / r.calls) * 1e6)} µs CPU/call`);
+  return { ...r, cpuPerCallUs: (cpu / r.calls) * 1e6 };
+}
+
+export async function release(c: Contender): Promise<void> {
+  for (const caller of c.callers) await caller.close().catch(() => undefined);
+  await c.server.stop();
+}
+
+/** The median round of each metric. */
+export function summarize(rounds: readonly Measured[]): Measured {
+  return {
+    calls: rounds.reduce((n, r) => n + r.calls, 0),
+    failed: 0,
+    firstError: undefined,
+    seconds: rounds.reduce((n, r) => n + r.seconds, 0),
+    perSecond: medianOf(rounds, (r) => r.perSecond),
+    p50: medianOf(rounds, (r) => r.p50),
+    p99: medianOf(rounds, (r) => r.p99),
+    cpuPerCallUs: medianOf(rounds, (r) => r.cpuPerCallUs),
+  };
+}
+
+export function callRows(scenario: string, ours: Measured, base: Measured, baseName: string): Row[] {
+  return [
+    row(scenario, "throughput", "calls/s", "higher", ours.perSecond, base.perSecond, baseName),
+    row(scenario, "p50 latency", "ms", "lower", ours.p50, base.p50, baseName),
+    row(scenario, "p99 latency", "ms", "lower", ours.p99, base.p99, baseName),
+    row(scenario, "server CPU per call", "µs", "lower", ours.cpuPerCallUs, base.cpuPerCallUs, baseName),
+  ];
+}
+
+export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
+  const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
+  const hostDir = ca.files.hostDir;
+  const contenders = new Map<string, Contender>();
+  try {
+    progress(`mcp calls: starting the plain fastify route and two hosts, ${LANES} clients each`);
+    const plain = await startNodeServer("fastify route", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
+    contenders.set("plain", await prepare(plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls))));
+    for (const [name, revoked] of [["ztmcp", 0], ["ztmcp 100k revoked", 100_000]] as const) {
+      const server = await startHostServer(name, ca, { crls: writeCrls(ca, revoked) });
+      contenders.set(name, await prepare(server, () => mcpCaller(`https://127.0.0.1:${server.port}/mcp`, tls)));
+    }
+    const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!));
+    const [base, ours, oursRevoked] = ["plain", "ztmcp", "ztmcp 100k revoked"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured];
+    return [
+      ...callRows("mcp tools/call", ours, base, "fastify JSON route"),
+      row("mcp tools/call 100k revoked", "throughput", "calls/s", "higher", oursRevoked.perSecond, ours.perSecond, "ztmcp, empty CRL"),
+      row("mcp tools/call 100k revoked", "server CPU per call", "µs", "lower", oursRevoked.cpuPerCallUs, ours.cpuPerCallUs, "ztmcp, empty CRL"),
+    ];
+  } finally {
+    for (const c of contenders.values()) await release(c);
+  }
+}
