@@ -5,5 +5,6 @@ import { caCommand } from "./ca.js";
 import { certCommand } from "./cert.js";
 import { crlCommand } from "./crl.js";
 import { connectCommand } from "./connect.js";
+import { serveCommand } from "./serve.js";
 
-export const commands = [versionCommand, caCommand, certCommand, crlCommand, connectCommand] as unknown as CommandModule<never>[];
+export const commands = [versionCommand, caCommand, certCommand, crlCommand, serveCommand, connectCommand] as unknown as CommandModule<never>[];

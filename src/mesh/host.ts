@@ -183,10 +183,14 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const close = (): Promise<void> =>
     (closed ??= (async () => {
       closing = true;
-      log.info({ event: "host.stop", inFlight: server.listening }, "stopping: no new connections, finishing in-flight requests");
+      log.info({ event: "host.stop" }, "stopping: no new connections, finishing in-flight requests");
       const drained = app.close();
+      // Connections busy when close() began become idle as their requests finish: close them
+      // then, rather than waiting out keep-alive; whatever is left after drainMs is cut.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), limits.drainMs);
       await drained;
+      clearInterval(sweep);
       clearTimeout(timer);
       await sessions.closeAll("shutdown");
       revocation.stop();

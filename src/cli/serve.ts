@@ -1,0 +1,98 @@
+// `ztmcp serve`: runs the mTLS MCP host until SIGINT/SIGTERM (graceful stop, exit 0); SIGHUP
+// reloads the policy and the CRLs. A long-running command cannot return its banner, so the
+// banner (URL, a working curl line, the connect line) is written to stdout at start.
+import { join } from "node:path";
+import { parseDuration } from "../duration.js";
+import { usageError } from "../errors.js";
+import { builtinCatalog } from "../mesh/builtin-tools.js";
+import { loadGateway } from "../mesh/gateway.js";
+import { startHost } from "../mesh/host.js";
+import type { LockoutOptions } from "../mesh/lockout.js";
+import { defineCommand } from "./command.js";
+
+interface ServeArgs {
+  host: string;
+  port: number;
+  identity: string | undefined;
+  config: string | undefined;
+  "crl-grace": string;
+  lockout: string;
+  "session-idle": string;
+}
+
+const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
+
+/** `<threshold>/<window>/<cool-down>`, e.g. 20/1m/5m; `0` turns the lockout off. */
+export function parseLockout(text: string): LockoutOptions {
+  if (text === "0") return { threshold: 0, windowMs: 1, coolDownMs: 1 };
+  const m = /^(\d{1,6})\/([^/]+)\/([^/]+)$/.exec(text);
+  if (!m) throw usageError("BAD_LOCKOUT", `--lockout takes <failures>/<window>/<cool-down>, e.g. 20/1m/5m (or 0 to disable), not "${text}"`);
+  return { threshold: Number(m[1]), windowMs: parseDuration(m[2]!), coolDownMs: parseDuration(m[3]!) };
+}
+
+export function banner(url: string, certsDir: string): string {
+  const demo = join(certsDir, "demo");
+  const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "curl", version: "0" } } });
+  return [
+    `ztmcp host listening on ${url}`,
+    "",
+    "try it with curl (the demo agent, role reader):",
+    `  curl --cert ${demo}/chain.pem --key ${demo}/key.pem --cacert ${demo}/ca.pem -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '${init}' ${url}`,
+    "",
+    "connect a desktop MCP client (stdio) through the bridge:",
+    `  npx ztmcp connect ${url} --identity ${demo}`,
+    "",
+  ].join("\n");
+}
+
+export const serveCommand = defineCommand<ServeArgs>({
+  command: "serve",
+  describe: "run the mTLS MCP host",
+  builder: (y) =>
+    y
+      .option("host", { type: "string", default: "127.0.0.1", describe: "address to listen on" })
+      .option("port", { type: "number", default: 8443, describe: "port (0 picks a free one)" })
+      .option("identity", { type: "string", describe: "host certificate directory (default <certs-dir>/localhost)" })
+      .option("config", { type: "string", describe: "gateway config: upstream MCP servers to serve next to the built-ins" })
+      .option("crl-grace", { type: "string", default: "0", describe: "how long past its nextUpdate a CRL is still trusted (then everyone is refused)" })
+      .option("lockout", { type: "string", default: "20/1m/5m", describe: "failed handshakes/window/cool-down before an address is refused; 0 disables" })
+      .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" }),
+  run: async (argv, ctx) => {
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw usageError("BAD_PORT", `invalid port ${argv.port}`);
+    const lockout = parseLockout(argv.lockout);
+    const crlGraceMs = durationOrZero(argv.crlGrace);
+    const sessionIdleMs = parseDuration(argv.sessionIdle);
+    const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
+    const host = await startHost({
+      host: argv.host,
+      port: argv.port,
+      identityDir: argv.identity ?? join(ctx.certsDir, "localhost"),
+      caDir: ctx.caDir,
+      policyPath: ctx.policyPath,
+      catalog,
+      crlGraceMs,
+      lockout,
+      limits: { sessionIdleMs },
+      log: ctx.log,
+    }).catch(async (e: unknown) => {
+      await catalog.close();
+      throw e;
+    });
+    process.stdout.write(banner(host.url, ctx.certsDir));
+    await new Promise<void>((resolve) => {
+      const stop = (signal: NodeJS.Signals): void => {
+        ctx.log.info({ event: "host.signal", signal }, "stopping");
+        process.off("SIGINT", stop).off("SIGTERM", stop).off("SIGHUP", reload);
+        void host.close().finally(resolve);
+      };
+      const reload = (): void => {
+        ctx.log.info({ event: "host.signal", signal: "SIGHUP" }, "reloading policy and CRLs");
+        host.reloadPolicy();
+        host.reloadCrls();
+      };
+      process.on("SIGINT", stop).on("SIGTERM", stop).on("SIGHUP", reload);
+    });
+    await catalog.close();
+    return { text: "", data: { url: host.url, stopped: true } };
+  },
+});
