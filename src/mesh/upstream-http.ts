@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createTlsFetch, readIdentity, type MtlsFetch } from "../bridge/mtls-fetch.js";
+import { ZtmcpError } from "../errors.js";
 import type { HttpUpstreamSpec } from "./gateway-config.js";
 import type { UpstreamConnection } from "./upstream.js";
 
@@ -15,8 +16,13 @@ export interface HttpConnector {
 /** Reads the identity once, at load, so a missing file fails the config rather than every call. */
 export function httpConnector(spec: HttpUpstreamSpec): HttpConnector {
   let tls: MtlsFetch | undefined;
-  if (spec.identity !== undefined) tls = createTlsFetch(readIdentity(spec.identity, spec.ca));
-  else if (spec.ca !== undefined) tls = createTlsFetch({ ca: readFileSync(spec.ca, "utf8") });
+  try {
+    if (spec.identity !== undefined) tls = createTlsFetch(readIdentity(spec.identity, spec.ca));
+    else if (spec.ca !== undefined) tls = createTlsFetch({ ca: readFileSync(spec.ca, "utf8") });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new ZtmcpError("GATEWAY_CONFIG_INVALID", `upstream "${spec.name}": cannot read ${err.path ?? "its TLS files"} (${err.code ?? err.message})`);
+  }
   return {
     connect: () => ({ transport: new StreamableHTTPClientTransport(spec.url, tls ? { fetch: tls.fetch } : {}) }),
     close: async () => {
