@@ -8,6 +8,8 @@ import { issuance } from "./issuance.js";
 import { handshakes } from "./handshakes.js";
 import { memory } from "./memory.js";
 import { mcpCalls } from "./mcp-calls.js";
+import { gateway } from "./gateway.js";
+import { profileMcp } from "./profile.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -21,7 +23,9 @@ const scenarios: Scenario[] = [
   { name: "issuance", run: issuance },
   { name: "handshakes", run: handshakes },
   { name: "mcp", run: mcpCalls },
+  { name: "gateway", run: gateway },
   { name: "memory", run: memory },
+  { name: "profile", run: profileMcp },
 ];
 
 async function main(): Promise<void> {

@@ -1,7 +1,8 @@
 // Entry point of a server process under test. argv[2] is a ServerSpec as JSON; the port is sent
 // to the parent over IPC once listening.
 import "reflect-metadata";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { createServer as createHttpsServer, type ServerOptions } from "node:https";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
@@ -85,6 +86,22 @@ async function start(spec: ServerSpec): Promise<number> {
   await app.listen({ port: 0, host: "127.0.0.1" });
   return (app.server.address() as AddressInfo).port;
 }
+
+// Profiles only the steady state (after warm-up), which `node --cpu-prof` cannot: it would be
+// dominated by module loading. Same .cpuprofile format.
+let profiler: Session | undefined;
+process.on("message", (m: unknown) => {
+  if (m === "profile-start") {
+    profiler = new Session();
+    profiler.connect();
+    profiler.post("Profiler.enable", () => profiler!.post("Profiler.start", () => process.send?.({ profiling: true })));
+  } else if (typeof m === "object" && m !== null && "profileStopTo" in m) {
+    profiler?.post("Profiler.stop", (err, { profile }) => {
+      if (!err) writeFileSync((m as { profileStopTo: string }).profileStopTo, JSON.stringify(profile));
+      process.send?.({ profiled: err ? err.message : "ok" });
+    });
+  }
+});
 
 try {
   process.send?.({ port: await start(JSON.parse(process.argv[2] ?? "{}") as ServerSpec) });

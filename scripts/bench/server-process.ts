@@ -16,13 +16,34 @@ export interface ServerProcess {
   cpuSeconds(): number;
   rssBytes(): number;
   stop(): Promise<void>;
+  /** Node children only: CPU profile of what runs between the two calls. */
+  startProfile(): Promise<void>;
+  stopProfile(file: string): Promise<void>;
 }
 
 const CHILD = fileURLToPath(new URL("./server-child.ts", import.meta.url));
 
+function reply(child: ChildProcess, message: unknown, key: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!child.connected) {
+      reject(new Error("not a Node child"));
+      return;
+    }
+    const onMessage = (m: Record<string, unknown>): void => {
+      if (!(key in m)) return;
+      child.off("message", onMessage);
+      resolve();
+    };
+    child.on("message", onMessage);
+    child.send(message as string);
+  });
+}
+
 function handle(name: string, child: ChildProcess, port: number): ServerProcess {
   const pid = child.pid!;
   return {
+    startProfile: () => reply(child, "profile-start", "profiling"),
+    stopProfile: (file) => reply(child, { profileStopTo: file }, "profiled"),
     name,
     pid,
     port,

@@ -1,0 +1,87 @@
+// Where the MCP path's time goes: the host's V8 CPU profiler (the one `node --cpu-prof` uses,
+// started over IPC after warm-up so start-up does not dominate) records while 16 SDK clients
+// call `echo`; the profile's self time is summed by function and by package/source area.
+// The raw .cpuprofile (open it in Chrome DevTools) and the summary land in .bench/.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BenchCa } from "./bench-ca.js";
+import { writeCrls } from "./crl-files.js";
+import { startHostServer } from "./host-process.js";
+import { mcpCaller } from "./mcp-client.js";
+import { LANES, measureRound, prepare, release } from "./mcp-calls.js";
+import { FULL } from "./stats.js";
+import { soloRow, progress, type Row } from "./report.js";
+
+const CALLS = FULL ? 20_000 : 3_000;
+const TIME_LIMIT_MS = FULL ? 60_000 : 15_000;
+const OUT = resolve(".bench");
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** node_modules/<pkg>, src/<area>, node:<internal>, or (program)/(gc)/(idle). */
+function areaOf(url: string, fn: string): string {
+  if (!url) return fn.startsWith("(") ? fn : "(native)";
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg) return pkg;
+  const src = /\/(src\/[^/]+)\//.exec(url)?.[1];
+  if (src) return src;
+  if (url.startsWith("node:")) return url.split("/").slice(0, 2).join("/");
+  return url.split("/").slice(-2).join("/");
+}
+
+function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number][]; byFunction: [string, number][]; total: number } {
+  const byArea = new Map<string, number>();
+  const byFunction = new Map<string, number>();
+  let total = 0;
+  for (const n of profile.nodes) {
+    const hits = n.hitCount ?? 0;
+    if (hits === 0 || n.callFrame.functionName === "(idle)") continue;
+    total += hits;
+    const area = areaOf(n.callFrame.url, n.callFrame.functionName);
+    byArea.set(area, (byArea.get(area) ?? 0) + hits);
+    // tsx-compiled sources have no useful line numbers: name the file instead.
+    const file = n.callFrame.url ? n.callFrame.url.split("/").pop()! : area;
+    const fn = `${n.callFrame.functionName || "(anonymous)"} ${area === file ? area : `${area}/${file}`}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + hits);
+  }
+  const top = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]).slice(0, 15);
+  return { byArea: top(byArea), byFunction: top(byFunction), total };
+}
+
+export async function profileMcp(ca: BenchCa): Promise<Row[]> {
+  const dir = join(OUT, "profile");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  progress(`profile: host under --cpu-prof, ${CALLS} tools/call from ${LANES} clients`);
+  const server = await startHostServer("ztmcp profiled", ca, { crls: writeCrls(ca, 0) });
+  const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
+  const contender = await prepare(server, () => mcpCaller(`https://127.0.0.1:${server.port}/mcp`, tls));
+  const file = join(dir, "mcp-tools-call.cpuprofile");
+  try {
+    await server.startProfile();
+    await measureRound(contender, CALLS, TIME_LIMIT_MS);
+    await server.stopProfile(file);
+  } finally {
+    await release(contender);
+  }
+  const s = summarize(JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[] });
+  const pct = (hits: number): string => `${((hits / s.total) * 100).toFixed(1)}%`;
+  const text = [
+    `CPU profile of the host serving tools/call (self time, ${s.total} samples, idle excluded): ${file}`,
+    "",
+    "by area:",
+    ...s.byArea.map(([a, h]) => `  ${pct(h).padStart(6)}  ${a}`),
+    "",
+    "by function:",
+    ...s.byFunction.map(([f, h]) => `  ${pct(h).padStart(6)}  ${f}`),
+    "",
+  ].join("\n");
+  writeFileSync(join(OUT, "mcp-profile.txt"), text);
+  process.stderr.write(text);
+  const [topArea, topHits] = s.byArea[0] ?? ["-", 0];
+  return [soloRow("profile", `top area: ${topArea}`, "% of CPU", (topHits / s.total) * 100, `summary in .bench/mcp-profile.txt`)];
+}
