@@ -107,7 +107,8 @@ export class CertDirs {
     try {
       entries = readdirSync(this.root, { withFileTypes: true });
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return [];
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EACCES" || code === "ENOTDIR") return [];
       throw e;
     }
     return entries.filter((e) => e.isDirectory() && !e.name.startsWith(".")).map((e) => e.name);

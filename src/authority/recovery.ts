@@ -62,5 +62,14 @@ export function reconcileName(dirs: CertDirs, store: CaStore, name: string, now:
 }
 
 export function reconcileCertsDir(dirs: CertDirs, store: CaStore, now: Date, log: Logger): void {
-  for (const name of dirs.names()) if (validName(name)) reconcileName(dirs, store, name, now, log);
+  for (const name of dirs.names()) {
+    if (!validName(name)) continue;
+    try {
+      reconcileName(dirs, store, name, now, log);
+    } catch (e) {
+      // One directory we may not touch must not stop every command; the next run retries.
+      if ((e as NodeJS.ErrnoException).code !== "EACCES" && (e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+      log.warn({ event: "ca.recover", action: "skipped", name, code: (e as NodeJS.ErrnoException).code }, "cannot check a certificate directory");
+    }
+  }
 }
