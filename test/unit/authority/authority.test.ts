@@ -106,8 +106,8 @@ test("revoking a name revokes all its valid certificates in one CRL with a highe
   assert.equal(readlinkSync(join(dir, "..data")), `..${b.serial}`);
   const events = f.logs.events.filter((e) => e.event === "ca.revoke");
   assert.equal(events.length, 2);
-  assert.equal(events[0]?.actor, "tester");
-  assert.equal(events[0]?.reason, "keyCompromise");
+  assert.equal(events[0]!.actor, "tester");
+  assert.equal(events[0]!.reason, "keyCompromise");
 });
 
 test("revoking an already revoked certificate is ALREADY_REVOKED and leaves the CRL byte for byte", async () => {
