@@ -115,7 +115,7 @@ export class RevocationList {
   #read(path: string): Loaded | Error {
     let crl: ParsedCrl;
     try {
-      crl = parseCrl(readFileSync(path));
+      crl = parseCrl(crlDer(readFileSync(path)));
     } catch (e) {
       return new Error(`unreadable CRL: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
@@ -156,6 +156,14 @@ export class RevocationList {
       stale: this.#now() > this.#staleAt,
     };
   }
+}
+
+/** DER from a PEM or DER file, decoding base64 directly: large PEM CRLs overflow the x509 PEM decoder. */
+function crlDer(file: Buffer): Buffer {
+  if (file[0] === 0x30) return file;
+  const m = /-----BEGIN X509 CRL-----([^-]+)-----END X509 CRL-----/.exec(file.toString("latin1"));
+  if (!m) throw new Error("no X509 CRL PEM block");
+  return Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
 }
 
 function safeVerify(crl: ParsedCrl, issuer: string): boolean {
