@@ -8,7 +8,7 @@ import { x509 } from "../../../src/pki/crypto-provider.js";
 import { makeCa, makeLeaf } from "../../helpers/throwaway-ca.js";
 import { openssl } from "../../helpers/openssl.js";
 
-const ext = <T extends x509.Extension>(cert: x509.X509Certificate, type: new (...args: never[]) => T): T => {
+const ext = <T extends x509.Extension>(cert: x509.X509Certificate, type: new (raw: BufferSource) => T): T => {
   const found = cert.getExtension(type);
   assert.ok(found, `missing ${type.name}`);
   return found;
