@@ -6,7 +6,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { parseDuration } from "../duration.js";
+import { formatDuration, parseDuration } from "../duration.js";
 import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
 import { REVOCATION_REASONS, type RevocationReason } from "../pki/crl.js";
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
@@ -138,6 +138,7 @@ export class Authority {
   private readonly serials: () => string;
   private policyValue: Policy | undefined;
   private intermediateValue: Issuer | undefined;
+  private caPemValue: string | undefined;
   private readonly settingsValue: CaSettings;
 
   private constructor(
@@ -222,10 +223,14 @@ export class Authority {
     if (unknown.length > 0) {
       throw usageError("UNKNOWN_ROLE", `role${unknown.length > 1 ? "s" : ""} ${unknown.map((r) => `"${r}"`).join(", ")} not defined in the policy (defined: ${[...policy.roles.keys()].join(", ")})`);
     }
-    const ttl = ttlMs(req.ttl ?? DEFAULT_TTL.agent);
     const max = maxTtlFor(policy, roles);
+    // Without --ttl: the default, shortened to what the roles allow (an admin gets 1h, not an error).
+    const ttl = req.ttl === undefined ? Math.min(ttlMs(DEFAULT_TTL.agent), max ?? Infinity) : ttlMs(req.ttl);
     if (max !== undefined && ttl > max) {
-      throw usageError("TTL_EXCEEDS_MAX", `TTL ${req.ttl ?? ""} is above the policy's maxTtl for ${roles.join(", ")} (${max / 1000}s)`, { maxTtlMs: max });
+      throw usageError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's maxTtl for ${roles.join(", ")} (${formatDuration(max)})`, { maxTtlMs: max });
+    }
+    if (policy.trustDomain !== this.settingsValue.trustDomain) {
+      this.log.warn({ event: "ca.policy_mismatch", policy: policy.trustDomain, ca: this.settingsValue.trustDomain }, "the policy's trustDomain differs from the CA's; certificates use the CA's");
     }
     return await this.sign(req, "agent", roles, ttl, [], []);
   }
@@ -249,7 +254,8 @@ export class Authority {
     }
     const keys = await generateKeyPair(req.keyType ?? "p256");
     const keyPem = await exportPrivateKeyPem(keys.privateKey);
-    const caPem = this.files.readCertPem("root");
+    this.caPemValue ??= this.files.readCertPem("root");
+    const caPem = this.caPemValue;
     const intermediatePem = toPem(issuer.cert);
     for (let attempt = 1; ; attempt++) {
       const serial = this.serials();

@@ -11,7 +11,7 @@ export const issueCommand = defineCommand({
     withPassphraseOption(y)
       .positional("name", { type: "string", demandOption: true, describe: "agent name (becomes CN and spiffe://<td>/agent/<name>)" })
       .option("role", { type: "string", array: true, default: [] as string[], describe: "a role defined in the policy (repeatable)" })
-      .option("ttl", { type: "string", default: "24h", describe: "lifetime, at most the smallest maxTtl of the roles" })
+      .option("ttl", { type: "string", describe: "lifetime (default 24h, or less when a role's maxTtl is shorter)" })
       .option("key-type", { type: "string", default: "p256", choices: KEY_TYPES })
       .option("p12", { type: "boolean", default: false, describe: "also write cert.p12 (password from ZTMCP_P12_PASSPHRASE, else empty)" }),
   run: (argv, ctx) =>

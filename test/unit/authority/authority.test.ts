@@ -73,6 +73,16 @@ test("notBefore is backdated one minute and the TTL sets notAfter", async () => 
   ca.close();
 });
 
+test("without a TTL an agent gets 24h, shortened to its roles' smallest maxTtl", async () => {
+  const f = await fixture();
+  const ca = await f.open();
+  const span = (i: { notBefore: string; notAfter: string }) => Date.parse(i.notAfter) - Date.parse(i.notBefore) - 60_000;
+  assert.equal(span(await ca.issue({ name: "r", roles: ["reader"] })), 24 * HOUR);
+  assert.equal(span(await ca.issue({ name: "a", roles: ["reader", "admin"] })), HOUR);
+  await assert.rejects(ca.issue({ name: "a", roles: ["admin"], ttl: "2h" }), code("TTL_EXCEEDS_MAX"));
+  ca.close();
+});
+
 test("re-issuing a name rotates in one step and leaves the previous certificate valid", async () => {
   const f = await fixture();
   const ca = await f.open();
