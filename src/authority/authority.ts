@@ -22,7 +22,7 @@ import { CaFiles } from "./ca-files.js";
 import { CertDirs, type CertFile, type StagedFile } from "./cert-dir.js";
 import { DEFAULT_CRL_VALIDITY_MS, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { failpoint } from "./failpoint.js";
-import { BACKDATE_MS, initCa, type InitOptions, type InitResult } from "./init.js";
+import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { writeP12 } from "./p12.js";
 import { processAlive, reconcileCertsDir, reconcileName } from "./recovery.js";
 
@@ -198,6 +198,8 @@ export class Authority {
       const m = /^\..+\.tmp-(\d+)-\d+$/.exec(f);
       if (m && !processAlive(Number(m[1]))) rmSync(join(this.o.caDir, f), { force: true });
     }
+    // An init that died after creating ca.db leaves its lock behind.
+    rmSync(join(this.o.caDir, INIT_LOCK), { force: true });
     reconcileCertsDir(this.dirs, this.store, now, this.log);
     const state = this.store.crlState("intermediate");
     if (state.assigned <= state.published) return;

@@ -15,6 +15,7 @@ export type CertFile = (typeof CERT_FILES)[number];
 
 const VERSION = /^\.\.([0-9A-F]{2,64})$/;
 const STAGING = /^\.\.([0-9A-F]{2,64})\.tmp-(\d+)$/;
+const LINK_TEMP = /^\.\.data\.tmp-(\d+)$/;
 
 export interface StagedFile {
   file: CertFile;
@@ -25,6 +26,8 @@ export interface StagedFile {
 export interface DirEntries {
   versions: string[];
   staging: { serial: string; pid: number; path: string }[];
+  /** `..data.tmp-<pid>` links a writer made and had not yet renamed. */
+  linkTemps: { pid: number; path: string }[];
   current: string | undefined;
 }
 
@@ -116,12 +119,14 @@ export class CertDirs {
 
   entries(name: string): DirEntries {
     const dir = this.dirOf(name);
-    const out: DirEntries = { versions: [], staging: [], current: undefined };
+    const out: DirEntries = { versions: [], staging: [], linkTemps: [], current: undefined };
     for (const entry of readdirSync(dir)) {
       const version = VERSION.exec(entry);
       if (version && lstatSync(join(dir, entry)).isDirectory()) out.versions.push(version[1]!);
       const staged = STAGING.exec(entry);
       if (staged) out.staging.push({ serial: staged[1]!, pid: Number(staged[2]), path: join(dir, entry) });
+      const linkTemp = LINK_TEMP.exec(entry);
+      if (linkTemp) out.linkTemps.push({ pid: Number(linkTemp[1]), path: join(dir, entry) });
     }
     try {
       out.current = VERSION.exec(readlinkSync(join(dir, CURRENT_LINK)))?.[1];

@@ -1,7 +1,7 @@
 // `ca init`: a root (10 y) and an issuing intermediate (pathlen 0, 5 y), their keys, first CRLs,
 // the store and a starter policy. ca.db is written last (temp + rename): the CA exists exactly
 // when ca.db does, so an init that died half-way is simply run again.
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -14,6 +14,7 @@ import { SqliteStore } from "../store/sqlite.js";
 import { fsyncDir, writeFileAtomic, writeFileDurable } from "./atomic-file.js";
 import { CaFiles } from "./ca-files.js";
 import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
+import { processAlive } from "./recovery.js";
 
 const YEAR = 365 * 86_400_000;
 export const ROOT_LIFETIME_MS = 10 * YEAR;
@@ -79,9 +80,11 @@ const info = (cert: { subject: string; serialNumber: string; notBefore: Date; no
   fingerprint: fingerprint256(cert.rawData),
 });
 
+const caExists = (caDir: string) => new ZtmcpError("CA_EXISTS", `a CA already exists in ${caDir} (ca.db is there); nothing was changed`);
+
 export async function initCa(o: InitOptions): Promise<InitResult> {
   const files = new CaFiles(o.caDir);
-  if (existsSync(files.db)) throw new ZtmcpError("CA_EXISTS", `a CA already exists in ${o.caDir} (${files.db}); nothing was changed`);
+  if (existsSync(files.db)) throw caExists(o.caDir);
   const org = checkOrg(o.org ?? "ztmcp");
   const trustDomain = checkTrustDomain(o.trustDomain ?? "mesh.local");
   const keyType = o.keyType ?? "p256";
@@ -91,6 +94,50 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const policyExists = existsSync(policyPath);
   if (policyExists) loadPolicy(policyPath);
 
+  mkdirSync(o.caDir, { recursive: true, mode: 0o700 });
+  chmodSync(o.caDir, 0o700);
+  const lock = acquireInitLock(o.caDir);
+  try {
+    // Re-checked under the lock: another init may have finished meanwhile.
+    if (existsSync(files.db)) throw caExists(o.caDir);
+    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, policyPath, policyExists });
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+interface Checked {
+  org: string;
+  trustDomain: string;
+  keyType: KeyType;
+  crlUrl: string | undefined;
+  policyPath: string;
+  policyExists: boolean;
+}
+
+export const INIT_LOCK = ".init.lock";
+
+/** One init at a time: two would interleave their key files. A lock left by a dead init is taken over. */
+function acquireInitLock(caDir: string): string {
+  const path = join(caDir, INIT_LOCK);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, String(process.pid), { flag: "wx", mode: 0o600 });
+      return path;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const holder = Number(readFileSync(path, "utf8"));
+    if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) {
+      throw new ZtmcpError("CA_INIT_IN_PROGRESS", `another ztmcp ca init (pid ${holder}) is creating a CA in ${caDir}`);
+    }
+    rmSync(path, { force: true });
+  }
+  throw new ZtmcpError("CA_INIT_IN_PROGRESS", `could not lock ${path}`);
+}
+
+async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<InitResult> {
+  const { org, trustDomain, keyType, crlUrl, policyPath, policyExists } = c;
   const now = o.now ?? new Date();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const rootKeys = await generateKeyPair(keyType);
@@ -108,8 +155,6 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   });
   const intermediate = { cert: intCert, key: intKeys };
 
-  mkdirSync(o.caDir, { recursive: true, mode: 0o700 });
-  chmodSync(o.caDir, 0o700);
   // Leftovers of an init that died before its rename.
   for (const f of readdirSync(o.caDir)) if (f.startsWith("ca.db.tmp-")) rmSync(join(o.caDir, f), { force: true });
   writeFileAtomic(files.key("root"), await exportPrivateKeyPem(rootKeys.privateKey, o.passphrase), 0o600);
@@ -133,7 +178,9 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
     writeFileDurable(policyPath, JSON.stringify(defaultPolicyDocument(trustDomain), null, 2) + "\n", 0o644);
     policyCreated = true;
   }
-  renameSync(tempDb, files.db);
+  // link(), not rename(): it never replaces a ca.db that appeared meanwhile.
+  linkSync(tempDb, files.db);
+  rmSync(tempDb);
   fsyncDir(o.caDir);
 
   const result: InitResult = {

@@ -31,6 +31,7 @@ const validName = (name: string): boolean => {
  */
 export function reconcileName(dirs: CertDirs, store: CaStore, name: string, now: Date, log: Logger): void {
   const before = dirs.entries(name);
+  for (const t of before.linkTemps) if (!processAlive(t.pid)) dirs.remove(t.path);
   for (const s of before.staging) {
     if (processAlive(s.pid)) continue;
     const record = store.findBySerial(s.serial);

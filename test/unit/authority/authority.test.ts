@@ -227,3 +227,30 @@ test("expired certificates show as expired and leave list unless --all", async (
   await assert.rejects(ca.revoke("ivy"), code("CERT_EXPIRED"));
   ca.close();
 });
+
+test("two inits at once make one CA whose keys match its certificates; the other init fails", async () => {
+  const caDir = join(mkdtempSync(join(tmpdir(), "ztmcp-init-")), "ca");
+  const log = captureLog("silent").log;
+  const results = await Promise.allSettled([Authority.init({ caDir, log }), Authority.init({ caDir, log })]);
+  assert.equal(results.filter((r) => r.status === "fulfilled").length, 1);
+  const failed = results.find((r) => r.status === "rejected");
+  assert.ok(failed && (code("CA_INIT_IN_PROGRESS")(failed.reason) || code("CA_EXISTS")(failed.reason)));
+  const ca = await Authority.open({ caDir, certsDir: join(caDir, "..", "certs"), log });
+  assert.equal((await ca.issue({ name: "ok", roles: ["reader"] })).status, "valid");
+  ca.close();
+});
+
+test("an init that died half-way (stale lock, temp store, key files) is simply run again", async () => {
+  const caDir = join(mkdtempSync(join(tmpdir(), "ztmcp-init-")), "ca");
+  mkdirSync(caDir);
+  const dead = deadPid();
+  writeFileSync(join(caDir, ".init.lock"), String(dead));
+  writeFileSync(join(caDir, `ca.db.tmp-${dead}`), "half a database");
+  writeFileSync(join(caDir, "root.key.pem"), "a key from the dead init");
+  const log = captureLog("silent").log;
+  await Authority.init({ caDir, log });
+  assert.deepEqual(readdirSync(caDir).filter((f) => f.includes("tmp") || f.includes("lock")), []);
+  const ca = await Authority.open({ caDir, certsDir: join(caDir, "..", "certs"), log });
+  assert.equal((await ca.issue({ name: "ok", roles: ["reader"] })).status, "valid");
+  ca.close();
+});
