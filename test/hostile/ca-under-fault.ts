@@ -22,8 +22,16 @@ export interface CliOutcome {
   ms: number;
 }
 
-const FAILPOINTS = ["issue.staged", "issue.recorded", "issue.renamed", "revoke.recorded"] as const;
+const FAILPOINTS = { issue: ["issue.staged", "issue.recorded", "issue.renamed"], revoke: ["revoke.recorded"] } as const;
 const SERIAL = /"serial"\s*:\s*"([0-9A-F]+)"/g;
+
+/**
+ * Our environment without ZTMCP_* variables: the CLI reads every ZTMCP_* as an option
+ * (yargs .env + strict), so ZTMCP_SOAK or ZTMCP_FAULT_SEED would be "Unknown argument".
+ */
+function cliEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ZTMCP_")));
+}
 
 export class CaUnderFault {
   readonly caDir: string;
@@ -36,7 +44,11 @@ export class CaUnderFault {
   typicalMs = 1500;
   private lastCrlNumber = 0n;
 
-  constructor(readonly tally: Tally, readonly random: Random, dir = mkdtempSync(join(tmpdir(), "ztmcp-hostile-ca-"))) {
+  constructor(
+    readonly tally: Tally,
+    readonly random: Random,
+    readonly dir = mkdtempSync(join(tmpdir(), "ztmcp-hostile-ca-")),
+  ) {
     this.caDir = join(dir, "ca");
     this.certsDir = join(dir, "certs");
   }
@@ -49,7 +61,7 @@ export class CaUnderFault {
       : [process.execPath, cliArgs];
     const started = Date.now();
     return new Promise((resolve, reject) => {
-      const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, ZTMCP_LOG_LEVEL: "info", ...o.env } });
+      const child = spawn(cmd, argv, { cwd: ROOT, env: { ...cliEnvironment(), ZTMCP_LOG_LEVEL: "info", ...o.env } });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -71,7 +83,7 @@ export class CaUnderFault {
       const serials = [...r.stdout.matchAll(SERIAL)].map((m) => m[1]!);
       for (const s of serials) (kind === "issue" ? this.issued : this.revoked).add(s);
       if (o.killAfterMs === undefined) this.typicalMs = Math.round((this.typicalMs + r.ms) / 2);
-    } else if (r.signal === null && !/ztmcp: [A-Z_]+:/.test(r.stderr) && !r.stdout.includes('"code"')) {
+    } else if (r.signal === null && !/ztmcp: [A-Z_]+:|"error":\{"code":"[A-Z_]+"/.test(r.stderr)) {
       // A non-zero exit must be a clean, coded error; anything else is a crash.
       this.tally.crash(`${kind} ${name}`, `exit ${r.status ?? "?"}: ${r.stderr.slice(-300)}`);
     }
@@ -88,8 +100,8 @@ export class CaUnderFault {
     for (let i = 0; i < count; i++) {
       const name = names[this.random.int(names.length)]!;
       const kind = this.random.next() < 0.6 ? "issue" : "revoke";
-      // Every fourth kill lands exactly on a failpoint; the others at a random time.
-      const failpoint = i % 4 === 3 ? FAILPOINTS[this.random.int(FAILPOINTS.length)] : undefined;
+      // Every third kill lands exactly on a failpoint; the others at a random time.
+      const failpoint = i % 3 === 2 ? FAILPOINTS[kind][this.random.int(FAILPOINTS[kind].length)] : undefined;
       const killAfterMs = failpoint ? undefined : this.random.int(Math.round(this.typicalMs * 1.2));
       const r = await this.act(kind, name, { ...(killAfterMs === undefined ? {} : { killAfterMs }), ...(failpoint ? { env: { ZTMCP_FAILPOINT: failpoint } } : {}) });
       this.tally.fault(`kill ${kind} ${name}`, `${failpoint ? `failpoint ${failpoint}` : `SIGKILL after ${killAfterMs ?? 0} ms`}: ${r.signal ?? `exit ${r.status ?? "?"}`}`);
