@@ -95,7 +95,11 @@ export class CertDirs {
     symlinkSync(`..${serial}`, temp);
     renameSync(temp, join(dir, CURRENT_LINK));
     for (const file of CERT_FILES) {
-      if (!existsSync(join(dir, `..${serial}`, file))) continue;
+      if (!existsSync(join(dir, `..${serial}`, file))) {
+        // A cert.p12 of an earlier issuance must not dangle (or look current).
+        rmSync(join(dir, file), { force: true });
+        continue;
+      }
       try {
         symlinkSync(join(CURRENT_LINK, file), join(dir, file));
       } catch (e) {

@@ -92,7 +92,11 @@ test("re-issuing a name rotates in one step and leaves the previous certificate 
   assert.equal(readlinkSync(join(dir, "..data")), `..${second.serial}`);
   assert.equal(readFileSync(join(dir, "key.pem"), "utf8"), second.keyPem);
   assert.ok(existsSync(join(dir, `..${first.serial}`)), "the previous version stays while it is valid");
-  assert.deepEqual(ca.list().filter((c) => c.name === "bob").map((c) => [c.serial, c.status]), [[second.serial, "valid"], [first.serial, "valid"]]);
+  await ca.issue({ name: "bob", roles: ["reader"], p12: true });
+  assert.ok(existsSync(join(dir, "cert.p12")));
+  await ca.issue({ name: "bob", roles: ["reader"] });
+  assert.throws(() => lstatSync(join(dir, "cert.p12")), "no cert.p12 link left dangling");
+  assert.deepEqual(ca.list().filter((c) => c.name === "bob").slice(2).map((c) => [c.serial, c.status]), [[second.serial, "valid"], [first.serial, "valid"]]);
   ca.close();
 });
 
