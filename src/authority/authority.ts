@@ -16,11 +16,11 @@ import { isSerial, normalizeSerial, randomSerial } from "../pki/serial.js";
 import { loadPolicy, type Policy } from "../policy/policy.js";
 import { maxTtlFor } from "../policy/authorize.js";
 import { SqliteStore } from "../store/sqlite.js";
-import { statusOf, type CaSettings, type CaStore, type CertRecord, type CertStatus } from "../store/store.js";
+import { statusOf, type CaSettings, type CaStore, type CertRecord, type CertStatus, type CrlName } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs, type CertFile, type StagedFile } from "./cert-dir.js";
-import { DEFAULT_CRL_VALIDITY_MS, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { failpoint } from "./failpoint.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { writeP12 } from "./p12.js";
@@ -194,26 +194,33 @@ export class Authority {
 
   private async recover(): Promise<void> {
     const now = this.now();
+    const unfinished = new Map<CrlName, string[]>();
     for (const f of readdirSync(this.o.caDir)) {
       const m = /^\..+\.tmp-(\d+)-\d+$/.exec(f);
-      if (m && !processAlive(Number(m[1]))) rmSync(join(this.o.caDir, f), { force: true });
+      if (!m || processAlive(Number(m[1]))) continue;
+      const crl = PUBLISHING_MARKER.exec(f)?.[1] as CrlName | undefined;
+      if (crl) unfinished.set(crl, [...(unfinished.get(crl) ?? []), join(this.o.caDir, f)]);
+      else rmSync(join(this.o.caDir, f), { force: true });
     }
     // An init that died after creating ca.db leaves its lock behind.
     rmSync(join(this.o.caDir, INIT_LOCK), { force: true });
     reconcileCertsDir(this.dirs, this.store, now, this.log);
+    // A revocation committed without its CRL, or a publication that died half-way.
     const state = this.store.crlState("intermediate");
-    if (state.assigned <= state.published) return;
-    // A revocation was committed but its CRL never written: publish it now if we can sign.
-    let issuer: Issuer;
-    try {
-      issuer = await this.intermediate();
-    } catch (e) {
-      if (!(e instanceof ZtmcpError)) throw e;
-      this.log.warn({ event: "ca.recover", action: "crl_pending", code: e.code }, "the intermediate CRL is behind the store; it is published by the next command that can use the CA key");
-      return;
+    if (state.assigned > state.published && !unfinished.has("intermediate")) unfinished.set("intermediate", []);
+    for (const [crl, markers] of unfinished) {
+      let issuer: Issuer;
+      try {
+        issuer = crl === "intermediate" ? await this.intermediate() : await this.files.loadIssuer("root", this.o.passphrase);
+      } catch (e) {
+        if (!(e instanceof ZtmcpError)) throw e;
+        this.log.warn({ event: "ca.recover", action: "crl_pending", crl, code: e.code }, `the ${crl} CRL is behind the store; the next command that can use its CA key publishes it`);
+        continue;
+      }
+      this.log.warn({ event: "ca.recover", action: "crl_republished", crl }, "publishing a CRL an interrupted command did not finish");
+      publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
+      for (const m of markers) rmSync(m, { force: true });
     }
-    this.log.warn({ event: "ca.recover", action: "crl_republished" }, "publishing a CRL an interrupted revocation did not write");
-    publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
   }
 
   async issue(req: AgentIssueRequest): Promise<Issued> {

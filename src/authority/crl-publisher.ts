@@ -2,13 +2,15 @@
 // The whole step runs under the store's write lock, so two publishers never race an older CRL
 // over a newer one, and the number is above both the store's and the file's, so it strictly
 // increases even after a crash between the file write and the commit.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Logger } from "../log.js";
 import type { Issuer } from "../pki/certificate.js";
 import { buildCrl, crlToPem, parseCrl, type CrlEntry } from "../pki/crl.js";
 import type { CaStore, CrlName, CrlState } from "../store/store.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import type { CaFiles } from "./ca-files.js";
+import { failpoint } from "./failpoint.js";
 
 export const DEFAULT_CRL_VALIDITY_MS = 7 * 86_400_000;
 
@@ -43,15 +45,24 @@ function numberOnDisk(path: string): bigint {
 
 const max = (...values: bigint[]): bigint => values.reduce((a, b) => (b > a ? b : a));
 
+/**
+ * Exists only while a CRL is being written: one left by a dead process means its PEM and DER
+ * may disagree or be unrecorded, and the next command publishes that CRL again.
+ */
+export const PUBLISHING_MARKER = /^\.(root|intermediate)\.crl\.publishing\.tmp-(\d+)-\d+$/;
+
 export function publishCrl(p: PublishParams): PublishedCrl {
   const nextUpdate = new Date(p.now.getTime() + p.validityMs);
   const path = p.files.crlPem(p.crl);
   const details: Record<string, unknown> = { crl: p.crl, nextUpdate: nextUpdate.toISOString() };
   const pick = (state: CrlState): bigint => max(state.assigned, state.published + 1n, numberOnDisk(p.files.crlDer(p.crl)) + 1n);
+  let marker: string | undefined;
   const crlNumber = p.store.publishCrl(
     p.crl,
     pick,
     (n) => {
+      marker = join(p.files.dir, `.${p.crl}.crl.publishing.tmp-${process.pid}-${Date.now()}`);
+      writeFileSync(marker, "");
       // Only the intermediate signs leaves; the root's CRL would list revoked intermediates (none yet).
       const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(p.now)] : [];
       details.entries = list.length;
@@ -66,9 +77,11 @@ export function publishCrl(p: PublishParams): PublishedCrl {
       });
       writeFileAtomic(p.files.crlDer(p.crl), der);
       writeFileAtomic(path, crlToPem(der));
+      failpoint("crl.written");
     },
     { action: "ca.crl", actor: p.actor, details },
   );
+  if (marker) rmSync(marker, { force: true });
   const entries = details.entries as number;
   p.log.info(
     { event: "ca.crl", actor: p.actor, crl: p.crl, crlNumber: crlNumber.toString(), entries, thisUpdate: p.now.toISOString(), nextUpdate: nextUpdate.toISOString() },

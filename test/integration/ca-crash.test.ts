@@ -1,16 +1,16 @@
 // SIGKILL at any point of `cert issue` / `cert revoke` leaves a consistent CA (issue 3): the store
 // is the commit point, and the next command finishes or discards what the dead one left.
-// Exact points through ZTMCP_FAILPOINT, then random kills of a process issuing in a loop.
+// Exact points through ZTMCP_FAILPOINT (including a `crl` killed between its file writes and its commit), then random kills of a process issuing in a loop.
 // (The long run with hundreds of kills is the soak's.)
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Authority } from "../../src/authority/authority.js";
-import { parseCrl } from "../../src/pki/crl.js";
+import { parseCrl, toDer } from "../../src/pki/crl.js";
 import { createLogger } from "../../src/log.js";
 import { ROOT, ztmcpAsync } from "../helpers/cli.js";
 import { caInvariantViolations } from "../helpers/ca-invariants.js";
@@ -34,6 +34,7 @@ test("a process killed at each step of issue and revoke leaves a CA the next com
   const runs = await Promise.all([
     ...["issue.staged", "issue.recorded", "issue.renamed"].map((point) => ztmcpAsync([...dirs, "cert", "issue", `at-${point}`, "--role", "reader"], { env: { ZTMCP_FAILPOINT: point } })),
     ztmcpAsync([...dirs, "cert", "revoke", "victim"], { env: { ZTMCP_FAILPOINT: "revoke.recorded" } }),
+    ztmcpAsync([...dirs, "crl"], { env: { ZTMCP_FAILPOINT: "crl.written" } }),
   ]);
   for (const r of runs) assert.equal(r.signal, "SIGKILL", r.stderr);
   const next = await ztmcpAsync([...dirs, "--json", "cert", "list", "--all"]);
@@ -43,6 +44,10 @@ test("a process killed at each step of issue and revoke leaves a CA the next com
   // Killed before the commit: never happened. Killed after: issued, and its files are in place.
   assert.deepEqual(names, ["at-issue.recorded", "at-issue.renamed", "victim"]);
   assert.ok(parseCrl(readFileSync(join(caDir, "intermediate.crl.pem"))).serials.includes(victim), "the revocation reached the CRL");
+  for (const crl of ["root", "intermediate"]) {
+    assert.deepEqual(toDer(readFileSync(join(caDir, `${crl}.crl.pem`), "utf8")), readFileSync(join(caDir, `${crl}.crl.der`)), `${crl}: PEM and DER are the same CRL`);
+  }
+  assert.deepEqual(readdirSync(caDir).filter((f) => f.startsWith(".")), [], "no marker or temp file left");
 });
 
 /** Starts the issuing loop, waits until it has issued once, then kills it after a random delay. */
