@@ -1,11 +1,12 @@
-// Issuance throughput: key generation + signing + writing the files, in process, vs an openssl
-// CLI loop (`openssl req -newkey` then `openssl x509 -req`) measured in the same run.
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+// Issuance throughput in process through the Authority (key generation + signing + the store
+// row + certs/<name> written durably, as `cert issue` does it minus process start-up), vs an
+// openssl CLI loop (`openssl req -newkey` then `openssl x509 -req`) measured in the same run.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { generateKeyPair, exportPrivateKeyPem } from "../../src/pki/keys.js";
-import { buildLeafCertificate, toPem } from "../../src/pki/certificate.js";
+import { Authority } from "../../src/authority/authority.js";
+import { createLogger } from "../../src/log.js";
 import { randomSerial } from "../../src/pki/serial.js";
 import type { BenchCa } from "./bench-ca.js";
 import { runOpenssl } from "./openssl-ca.js";
@@ -16,24 +17,11 @@ const OURS_COUNT = FULL ? 600 : 150;
 const OPENSSL_COUNT = FULL ? 60 : 20;
 const TIME_LIMIT_MS = FULL ? 60_000 : 15_000;
 
-async function issueInProcess(ca: BenchCa, certsDir: string, i: number): Promise<void> {
-  const key = await generateKeyPair("p256");
-  const cert = await buildLeafCertificate({
-    issuer: ca.ca.intermediate,
-    publicKey: key.publicKey,
-    name: `agent-${i}`,
-    org: ca.ca.org,
-    kind: "agent",
-    trustDomain: ca.ca.trustDomain,
-    roles: ["reader"],
-    serial: randomSerial(),
-    notBefore: new Date(Date.now() - 60_000),
-    notAfter: new Date(Date.now() + 86_400_000),
-  });
-  const dir = join(certsDir, `agent-${i}`);
-  mkdirSync(dir);
-  writeFileSync(join(dir, "key.pem"), await exportPrivateKeyPem(key.privateKey), { mode: 0o600 });
-  writeFileSync(join(dir, "cert.pem"), toPem(cert));
+async function openAuthority(dir: string): Promise<Authority> {
+  const log = createLogger({ level: "warn" });
+  const caDir = join(dir, "ca");
+  await Authority.init({ caDir, log });
+  return Authority.open({ caDir, certsDir: join(dir, "certs"), log });
 }
 
 function issueWithOpenssl(ca: BenchCa, dir: string, extFile: string, i: number): void {
@@ -57,10 +45,11 @@ async function rate(count: number, issue: (i: number) => unknown): Promise<numbe
 export async function issuance(ca: BenchCa): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), "ztmcp-bench-issue-"));
   try {
-    progress(`issuance: ${OURS_COUNT} certificates in process (pki/, files written)`);
-    const oursDir = join(dir, "ours");
-    mkdirSync(oursDir);
-    const ours = await rate(OURS_COUNT, (i) => issueInProcess(ca, oursDir, i));
+    progress(`issuance: ${OURS_COUNT} certificates in process (Authority: store row + files)`);
+    const authority = await openAuthority(dir);
+    const ours = await rate(OURS_COUNT, (i) => authority.issue({ name: `agent-${i}`, roles: ["reader"] }));
+    const inMemory = await rate(OURS_COUNT, (i) => authority.issue({ name: `mem-${i}`, roles: ["reader"], writeFiles: false }));
+    authority.close();
     progress(`issuance: ${OPENSSL_COUNT} certificates with the openssl CLI`);
     const extFile = join(dir, "ext.cnf");
     writeFileSync(
@@ -69,7 +58,10 @@ export async function issuance(ca: BenchCa): Promise<Row[]> {
         "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\nsubjectAltName=URI:spiffe://mesh.local/agent/bench\n",
     );
     const theirs = await rate(OPENSSL_COUNT, (i) => issueWithOpenssl(ca, dir, extFile, i));
-    return [row("issuance", "p256 keygen+sign+write", "certs/s", "higher", ours, theirs, "openssl req + x509 -req loop")];
+    return [
+      row("issuance", "p256 keygen+sign+store+files", "certs/s", "higher", ours, theirs, "openssl req + x509 -req loop"),
+      { ...row("issuance", "p256 keygen+sign+store", "certs/s", "higher", inMemory, theirs, "openssl req + x509 -req loop"), note: "writeFiles: false (key returned to the caller, nothing fsynced)" },
+    ];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
