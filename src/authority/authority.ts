@@ -2,33 +2,32 @@
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
 // an earlier command (see recovery.ts) before it returns.
 import { readdirSync, rmSync } from "node:fs";
-import { isIP } from "node:net";
 import { join } from "node:path";
 import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
-import { formatDuration, parseDuration } from "../duration.js";
 import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
 import { REVOCATION_REASONS, type RevocationReason } from "../pki/crl.js";
-import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
-import { checkName, checkRole, spiffeId, type Kind } from "../pki/names.js";
-import { MAX_ROLES } from "../pki/role-extension.js";
+import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
+import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { isSerial, normalizeSerial, randomSerial } from "../pki/serial.js";
 import { loadPolicy, type Policy } from "../policy/policy.js";
-import { maxTtlFor } from "../policy/authorize.js";
 import { SqliteStore } from "../store/sqlite.js";
-import { statusOf, type CaSettings, type CaStore, type CertRecord, type CertStatus, type CrlName } from "../store/store.js";
+import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
-import { CertDirs, type CertFile, type StagedFile } from "./cert-dir.js";
+import { CertDirs, type StagedFile } from "./cert-dir.js";
+import { viewOf, type CertView, type Issued } from "./cert-view.js";
 import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { failpoint } from "./failpoint.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
+import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
 import { writeP12 } from "./p12.js";
 import { processAlive, reconcileCertsDir, reconcileName } from "./recovery.js";
 
-export const DEFAULT_TTL: Record<Kind, string> = { agent: "24h", host: "7d" };
+export type { CertView, Issued } from "./cert-view.js";
+export type { AgentIssueRequest, HostIssueRequest } from "./issue-request.js";
+
 const SERIAL_ATTEMPTS = 5;
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export interface AuthorityOptions {
   caDir: string;
@@ -45,89 +44,14 @@ export interface AuthorityOptions {
   serials?: () => string;
 }
 
-interface CommonIssueRequest {
-  name: string;
-  /** A duration ("24h") or milliseconds. Defaults: agents 24h, hosts 7d. */
-  ttl?: string | number | undefined;
-  keyType?: KeyType | undefined;
-  p12?: boolean | undefined;
-  /**
-   * false: record the certificate and return the key and PEMs without touching certs/
-   * (in-process callers and the issuance benchmark). Default true.
-   */
-  writeFiles?: boolean | undefined;
-}
-
-export interface AgentIssueRequest extends CommonIssueRequest {
-  roles: readonly string[];
-}
-
-export interface HostIssueRequest extends CommonIssueRequest {
-  dns?: readonly string[] | undefined;
-  ips?: readonly string[] | undefined;
-}
-
-export interface CertView {
-  name: string;
-  kind: Kind;
-  roles: readonly string[];
-  serial: string;
-  subject: string;
-  spiffeId: string;
-  keyType: KeyType;
-  notBefore: string;
-  notAfter: string;
-  issuedAt: string;
-  status: CertStatus;
-  revokedAt?: string | undefined;
-  reason?: RevocationReason | undefined;
-  fingerprint: string;
-}
-
-export interface Issued extends CertView {
-  /** certs/<name> when files were written. */
-  dir: string | undefined;
-  files: Partial<Record<CertFile, string>>;
-  keyPem: string;
-  certPem: string;
-  chainPem: string;
-  caPem: string;
-}
-
 export interface RevokeResult {
   revoked: CertView[];
   crl: PublishedCrl;
 }
 
-export function viewOf(r: CertRecord, now: Date): CertView {
-  return {
-    name: r.name,
-    kind: r.kind,
-    roles: r.roles,
-    serial: r.serial,
-    subject: r.subject,
-    spiffeId: r.spiffeId,
-    keyType: r.keyType,
-    notBefore: r.notBefore.toISOString(),
-    notAfter: r.notAfter.toISOString(),
-    issuedAt: r.issuedAt.toISOString(),
-    status: statusOf(r, now),
-    ...(r.revokedAt ? { revokedAt: r.revokedAt.toISOString(), reason: r.reason } : {}),
-    fingerprint: r.fingerprint,
-  };
-}
-
 export function parseReason(text: string): RevocationReason {
   if (Object.hasOwn(REVOCATION_REASONS, text)) return text as RevocationReason;
   throw usageError("BAD_REASON", `unknown revocation reason "${text}" (one of ${Object.keys(REVOCATION_REASONS).join(", ")})`);
-}
-
-function ttlMs(ttl: string | number): number {
-  if (typeof ttl === "number") {
-    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw usageError("BAD_DURATION", `TTL must be a positive number of milliseconds: ${ttl}`);
-    return ttl;
-  }
-  return parseDuration(ttl);
 }
 
 export class Authority {
@@ -224,32 +148,17 @@ export class Authority {
   }
 
   async issue(req: AgentIssueRequest): Promise<Issued> {
-    const roles = [...new Set(req.roles.map(checkRole))];
-    if (roles.length === 0) throw usageError("ROLE_REQUIRED", "an agent certificate needs at least one --role");
-    if (roles.length > MAX_ROLES) throw usageError("TOO_MANY_ROLES", `at most ${MAX_ROLES} roles`);
     const policy = this.policy();
-    const unknown = roles.filter((r) => !policy.roles.has(r));
-    if (unknown.length > 0) {
-      throw usageError("UNKNOWN_ROLE", `role${unknown.length > 1 ? "s" : ""} ${unknown.map((r) => `"${r}"`).join(", ")} not defined in the policy (defined: ${[...policy.roles.keys()].join(", ")})`);
-    }
-    const max = maxTtlFor(policy, roles);
-    // Without --ttl: the default, shortened to what the roles allow (an admin gets 1h, not an error).
-    const ttl = req.ttl === undefined ? Math.min(ttlMs(DEFAULT_TTL.agent), max ?? Infinity) : ttlMs(req.ttl);
-    if (max !== undefined && ttl > max) {
-      throw usageError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's maxTtl for ${roles.join(", ")} (${formatDuration(max)})`, { maxTtlMs: max });
-    }
+    const { roles, ttlMs } = checkAgentRequest(req, policy);
     if (policy.trustDomain !== this.settingsValue.trustDomain) {
       this.log.warn({ event: "ca.policy_mismatch", policy: policy.trustDomain, ca: this.settingsValue.trustDomain }, "the policy's trustDomain differs from the CA's; certificates use the CA's");
     }
-    return await this.sign(req, "agent", roles, ttl, [], []);
+    return await this.sign(req, "agent", roles, ttlMs, [], []);
   }
 
   async issueServer(req: HostIssueRequest): Promise<Issued> {
-    const dns = [...(req.dns ?? ["localhost"])];
-    const ips = [...(req.ips ?? ["127.0.0.1"])];
-    for (const d of dns) if (!HOSTNAME.test(d)) throw usageError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
-    for (const ip of ips) if (isIP(ip) === 0) throw usageError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
-    return await this.sign(req, "host", [], ttlMs(req.ttl ?? DEFAULT_TTL.host), dns, ips);
+    const { dns, ips, ttlMs } = checkHostRequest(req);
+    return await this.sign(req, "host", [], ttlMs, dns, ips);
   }
 
   private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[]): Promise<Issued> {
