@@ -2,7 +2,7 @@
 import type { RevocationReason } from "../pki/crl.js";
 import type { KeyType } from "../pki/keys.js";
 import type { Kind } from "../pki/names.js";
-import { statusOf, type CertRecord, type CertStatus } from "../store/store.js";
+import { statusOf, type CertStatus, type CertSummary } from "../store/store.js";
 import type { CertFile } from "./cert-dir.js";
 
 export interface CertView {
@@ -32,7 +32,7 @@ export interface Issued extends CertView {
   caPem: string;
 }
 
-export function viewOf(r: CertRecord, now: Date): CertView {
+export function viewOf(r: CertSummary, now: Date): CertView {
   return {
     name: r.name,
     kind: r.kind,

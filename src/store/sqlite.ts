@@ -8,9 +8,10 @@ import type { Kind } from "../pki/names.js";
 import type { KeyType } from "../pki/keys.js";
 import type { RevocationReason } from "../pki/crl.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
-import type { AuditEntry, CaSettings, CaStore, CertRecord, CrlName, CrlState, RevokedEntry, RowCounts } from "./store.js";
+import type { AuditEntry, CaSettings, CaStore, CertRecord, CertSummary, CrlName, CrlState, RevokedEntry, RowCounts } from "./store.js";
 
 const BUSY_TIMEOUT_MS = 30_000;
+const SUMMARY_COLUMNS = "serial, name, kind, roles, subject, spiffe_id, key_type, not_before, not_after, issued_at, fingerprint, revoked_at, reason";
 
 interface CertRow {
   serial: string;
@@ -75,8 +76,8 @@ export class SqliteStore implements CaStore {
         @not_before, @not_after, @issued_at, @fingerprint, @cert_pem, @revoked_at, @reason)`),
       bySerial: db.prepare("SELECT * FROM certificates WHERE serial = ?"),
       byName: db.prepare("SELECT * FROM certificates WHERE name = ? ORDER BY issued_at DESC, rowid DESC"),
-      all: db.prepare("SELECT * FROM certificates ORDER BY issued_at DESC, rowid DESC"),
-      active: db.prepare("SELECT * FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC"),
+      all: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates ORDER BY issued_at DESC, rowid DESC`),
+      active: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC`),
       revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL"),
       revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?"),
       crl: db.prepare("SELECT assigned, published FROM crls WHERE name = ?"),
@@ -177,9 +178,12 @@ export class SqliteStore implements CaStore {
     return (this.statements.byName.all(name) as CertRow[]).map(fromRow);
   }
 
-  list(options: { includeInactive: boolean; now: Date }): CertRecord[] {
+  list(options: { includeInactive: boolean; now: Date }): CertSummary[] {
     const rows = options.includeInactive ? this.statements.all.all() : this.statements.active.all(options.now.getTime());
-    return (rows as CertRow[]).map(fromRow);
+    return (rows as Omit<CertRow, "cert_pem">[]).map((r) => {
+      const { certPem: _pem, ...summary } = fromRow({ ...r, cert_pem: "" });
+      return summary;
+    });
   }
 
   revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint {

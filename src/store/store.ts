@@ -31,9 +31,12 @@ export interface CertRecord {
   reason?: RevocationReason | undefined;
 }
 
+/** A record without its PEM: what listing many certificates needs. */
+export type CertSummary = Omit<CertRecord, "certPem">;
+
 export type CertStatus = "valid" | "expired" | "revoked";
 
-export function statusOf(record: CertRecord, now: Date): CertStatus {
+export function statusOf(record: CertSummary, now: Date): CertStatus {
   if (record.revokedAt) return "revoked";
   return record.notAfter.getTime() <= now.getTime() ? "expired" : "valid";
 }
@@ -76,8 +79,8 @@ export interface CaStore {
   findBySerial(serial: string): CertRecord | undefined;
   /** Every certificate issued under a name, newest first. */
   findByName(name: string): CertRecord[];
-  /** Newest first. */
-  list(options: { includeInactive: boolean; now: Date }): CertRecord[];
+  /** Newest first, without the PEMs (a store may hold 100k certificates). */
+  list(options: { includeInactive: boolean; now: Date }): CertSummary[];
   /**
    * One transaction: marks the serials revoked and reserves the next intermediate CRL number.
    * Throws ALREADY_REVOKED (and changes nothing) if any of them is already revoked.

@@ -26,7 +26,7 @@ export function caInvariantViolations(caDir: string, certsDir: string, now = new
       for (const v of versions) {
         const r = recorded.get(v);
         if (!r) problems.push(`${name}: version ${v} on disk has no record`);
-        else if (readFileSync(join(dir, `..${v}`, "cert.pem"), "utf8") !== r.certPem) problems.push(`${name}: version ${v} holds another certificate`);
+        else if (readFileSync(join(dir, `..${v}`, "cert.pem"), "utf8") !== store.findBySerial(v)?.certPem) problems.push(`${name}: version ${v} holds another certificate`);
       }
       const newest = (byName.get(name) ?? []).find((r) => versions.includes(r.serial));
       if (newest) {
