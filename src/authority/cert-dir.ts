@@ -56,6 +56,7 @@ export class CertDirs {
   stage(name: string, serial: string, files: readonly StagedFile[], extra?: (dir: string) => void): string {
     const dir = this.dirOf(name);
     const createdNameDir = !existsSync(dir);
+    if (!createdNameDir && !lstatSync(dir).isDirectory()) throw new ZtmcpError("NAME_CONFLICT", `${dir} exists and is not a directory (pick another name)`);
     const staging = join(dir, `..${serial}.tmp-${process.pid}`);
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o700 });
