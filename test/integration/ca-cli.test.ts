@@ -2,7 +2,7 @@
 // Runs the CLI's main() in process (the process-level runs are in the other ca-* tests).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.js";
@@ -36,4 +36,21 @@ test("ca init, cert issue, list, show, revoke and crl print for people and --jso
   assert.deepEqual(all.map((c) => [c.name, c.status, c.reason]), [["localhost", "valid", undefined], ["alice", "revoked", "superseded"]]);
   const crl = JSON.parse(await run("--json", "crl", "--validity", "1d")) as { published: { crl: string; crlNumber: string }[] };
   assert.deepEqual(crl.published.map((c) => [c.crl, c.crlNumber]), [["root", "2"], ["intermediate", "3"]]);
+});
+
+test("an encrypted CA takes its passphrase from --passphrase-file or ZTMCP_CA_PASSPHRASE", async () => {
+  const enc = mkdtempSync(join(tmpdir(), "ztmcp-cli-enc-"));
+  const file = join(enc, "passphrase");
+  writeFileSync(file, "a long passphrase\n", { mode: 0o600 });
+  const args = ["--ca-dir", join(enc, "ca"), "--certs-dir", join(enc, "certs"), "--log-level", "silent"];
+  const quiet = { stdout: () => undefined, stderr: () => undefined };
+  assert.equal(await main([...args, "ca", "init", "--passphrase-file", file], quiet), 0);
+  assert.match(readFileSync(join(enc, "ca", "root.key.pem"), "utf8"), /ENCRYPTED/);
+  assert.equal(await main([...args, "cert", "issue", "a", "--role", "reader", "--passphrase-file", file], quiet), 0);
+  process.env.ZTMCP_CA_PASSPHRASE = "a long passphrase";
+  try {
+    assert.equal(await main([...args, "cert", "revoke", "a"], quiet), 0);
+  } finally {
+    delete process.env.ZTMCP_CA_PASSPHRASE;
+  }
 });
