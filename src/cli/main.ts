@@ -29,7 +29,7 @@ function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r
     command: module.command,
     describe: module.describe,
     builder: module.subcommands
-      ? (((sub: Argv<GlobalOptions>) => module.subcommands!.reduce((acc, m) => register(acc, m, done), module.builder(sub) as unknown as Argv<GlobalOptions>).demandCommand(1)) as typeof module.builder)
+      ? (((sub: Argv<GlobalOptions>) => module.subcommands!.reduce((acc, m) => register(acc, m, done), module.builder(sub) as unknown as Argv<GlobalOptions>).demandCommand(1, "name a subcommand (see --help)")) as typeof module.builder)
       : module.builder,
     handler: async (argv) => done(await module.run(argv, contextOf(argv as unknown as GlobalOptions))),
   });
