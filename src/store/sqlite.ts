@@ -91,15 +91,19 @@ export class SqliteStore implements CaStore {
   /** Opens an existing store. STORE_CORRUPT / STORE_FOREIGN when the file is not a ztmcp store; nothing is written then. */
   static open(path: string): SqliteStore {
     if (!existsSync(path)) throw new ZtmcpError("CA_NOT_FOUND", `no CA store at ${path}: run \`ztmcp ca init\` first`);
-    const db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+    let db: Database.Database | undefined;
     try {
+      db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
       checkOwnership(db, path);
       configure(db);
       migrate(db);
       return new SqliteStore(db);
     } catch (e) {
-      db.close();
+      db?.close();
       if (isSqliteError(e, "SQLITE_NOTADB", "SQLITE_CORRUPT")) throw new ZtmcpError("STORE_CORRUPT", `${path} is corrupt or not a database (${(e as Error).message})`);
+      if (isSqliteError(e, "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_IOERR")) {
+        throw new ZtmcpError("STORE_UNREADABLE", `cannot open ${path} for reading and writing (${(e as Error).message})`);
+      }
       throw e;
     }
   }
