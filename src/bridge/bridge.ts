@@ -14,6 +14,7 @@ import {
 import { ZtmcpError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "./mtls-fetch.js";
+import { firstContact } from "./first-contact.js";
 import { checkOwnCertificate, diagnose } from "./tls-diagnosis.js";
 
 export interface RetryPolicy {
@@ -66,19 +67,11 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   checkOwnCertificate(options.tls.cert, options.label);
   const tls = createMtlsFetch(options.tls);
   try {
-    await withRetry(options, () => probe(options.url, tls));
+    await withRetry(options, () => firstContact(options.url, options.tls));
     await relay(options, tls);
   } finally {
     await tls.close().catch(() => undefined);
   }
-}
-
-/** Any HTTP answer proves the host admitted our certificate; only its absence needs a diagnosis. */
-async function probe(url: URL, tls: MtlsFetch): Promise<void> {
-  const abort = new AbortController();
-  const response = await tls.fetch(url, { method: "GET", headers: { accept: "text/event-stream" }, signal: abort.signal });
-  abort.abort();
-  await response.body?.cancel().catch(() => undefined);
 }
 
 /**
@@ -91,7 +84,8 @@ async function withRetry<T>(options: BridgeOptions, attempt: () => Promise<T>): 
     try {
       return await attempt();
     } catch (e) {
-      if (e instanceof StreamableHTTPError) throw e;
+      // An HTTP answer, or a refusal firstContact() recognised: no retry helps.
+      if (e instanceof StreamableHTTPError || e instanceof ZtmcpError) throw e;
       const diagnosis = diagnose(e, options.url);
       if (!diagnosis.transient || n >= retry.attempts) {
         // A certificate that expired while we ran explains a refusal better than the reset does.

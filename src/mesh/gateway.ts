@@ -114,9 +114,14 @@ export class GatewayCatalog implements Catalog {
     );
   }
 
+  /** The upstream that listed a resource URI (built-ins, which take precedence, list none today). */
+  resourceUpstream(uri: string): Upstream | undefined {
+    return [...this.upstreams.values()].find((u) => u.resources.some((r) => r.uri === uri));
+  }
+
   async readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult> {
     if ((await this.builtins.listResources()).some((r) => r.uri === uri)) return this.builtins.readResource(uri, ctx);
-    const upstream = [...this.upstreams.values()].find((u) => u.resources.some((r) => r.uri === uri));
+    const upstream = this.resourceUpstream(uri);
     if (!upstream) throw new McpError(ErrorCode.InvalidParams, `unknown resource: ${uri}`);
     return upstream.request("resources/read", ctx, (client, options) =>
       client.request({ method: "resources/read", params: { uri } }, ReadResourceResultSchema, options),
@@ -140,9 +145,10 @@ export class GatewayCatalog implements Catalog {
   }
 }
 
-/** The upstream a routed name goes to, for any catalog (built-ins alone route nowhere). */
-export function upstreamOf(catalog: Catalog, name: string): string | undefined {
-  return catalog instanceof GatewayCatalog ? catalog.describeRoute(name).upstream : undefined;
+/** The upstream a routed tool or prompt name (or resource URI) goes to, for any catalog (built-ins alone route nowhere). */
+export function upstreamOf(catalog: Catalog, target: string, kind: "name" | "uri" = "name"): string | undefined {
+  if (!(catalog instanceof GatewayCatalog)) return undefined;
+  return kind === "uri" ? catalog.resourceUpstream(target)?.name : catalog.describeRoute(target).upstream;
 }
 
 export function buildGateway(config: GatewayConfig, builtins: Catalog, log: Logger, tuning: Partial<UpstreamOptions> = {}): GatewayCatalog {

@@ -4,6 +4,7 @@
 // to log; this gate rejects instead, destroying the socket before any HTTP byte is read.
 import type { Server as TlsServer, TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
+import type { X509Certificate } from "node:crypto";
 import { normalizeSerial } from "../pki/serial.js";
 import type { Logger } from "../log.js";
 import type { Identity } from "./identity.js";
@@ -43,6 +44,8 @@ export function reasonFor(authorizationError: string | undefined): string {
   return (authorizationError && REASONS[authorizationError]) ?? "verify_failed";
 }
 
+const MAX_REMEMBERED_ISSUERS = 100_000;
+
 export interface GateOptions {
   identities: IdentityCache;
   revocation: RevocationList;
@@ -56,6 +59,8 @@ export class HandshakeGate {
   readonly peers = new WeakMap<object, Peer>();
   readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
   readonly #startedAt = new Map<string, bigint>();
+  /** Leaf fingerprint → issuing intermediate's serial, for resumed sessions (oldest forgotten first). */
+  readonly #issuers = new Map<string, string>();
   readonly #now: () => number;
 
   constructor(private readonly o: GateOptions) {
@@ -82,6 +87,22 @@ export class HandshakeGate {
     socket.once("close", () => this.#startedAt.delete(key));
   }
 
+  /**
+   * The serial of the intermediate that issued the leaf. A resumed TLS session carries the leaf
+   * but not its chain, so the serial seen at the full handshake is remembered per leaf: without
+   * it a resumed session would escape the root CRL's revocation of an intermediate. Unknown
+   * (forgotten) → undefined, and the gate refuses rather than guess.
+   */
+  #intermediateOf(socket: TLSSocket, fingerprint: string, issuer: X509Certificate | undefined): string | undefined {
+    if (issuer) {
+      const serial = normalizeSerial(issuer.serialNumber);
+      if (this.#issuers.size >= MAX_REMEMBERED_ISSUERS && !this.#issuers.has(fingerprint)) this.#issuers.delete(this.#issuers.keys().next().value!);
+      this.#issuers.set(fingerprint, serial);
+      return serial;
+    }
+    return socket.isSessionReused() ? this.#issuers.get(fingerprint) : undefined;
+  }
+
   #elapsedMs(socket: TLSSocket): number | undefined {
     const start = this.#startedAt.get(`${socket.remoteAddress}:${socket.remotePort}`);
     return start === undefined ? undefined : Number(process.hrtime.bigint() - start) / 1e6;
@@ -106,9 +127,8 @@ export class HandshakeGate {
       reason = reasonFor(socket.authorizationError as unknown as string | undefined);
     } else {
       identity = this.o.identities.get(cert);
-      const issuer = cert.issuerCertificate;
-      intermediateSerial = issuer ? normalizeSerial(issuer.serialNumber) : undefined;
-      reason = this.o.revocation.check(identity.serial, intermediateSerial);
+      intermediateSerial = this.#intermediateOf(socket, identity.fingerprint, cert.issuerCertificate);
+      reason = intermediateSerial === undefined ? "unknown_issuer" : this.o.revocation.check(identity.serial, intermediateSerial);
     }
     const presented = identity && {
       subject: identity.subject,

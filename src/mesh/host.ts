@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type PolicyDocument } from "../policy/policy.js";
 import type { Logger } from "../log.js";
 import { builtinCatalog } from "./builtin-tools.js";
+import { upstreamOf } from "./gateway.js";
 import type { Catalog, HostView } from "./catalog.js";
 import { HandshakeGate, type GateStats } from "./handshake-gate.js";
 import { installJsonParser } from "./json-body.js";
@@ -147,6 +148,9 @@ export async function startHost(o: HostOptions): Promise<Host> {
           session: session.id.slice(0, 8),
           method: c.method,
           ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
+          upstream: c.target === undefined ? undefined : upstreamOf(catalog, c.target, c.method === "resources/read" ? "uri" : "name"),
+          // Only for roles with `"audit": "arguments"`; under a key the logger's redaction keeps.
+          auditArguments: c.auditArguments,
           decision: c.decision,
           reason: c.reason,
           rpcId: c.id,
@@ -184,6 +188,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     (closed ??= (async () => {
       closing = true;
       log.info({ event: "host.stop" }, "stopping: no new connections, finishing in-flight requests");
+      sessions.endStreams();
       const drained = app.close();
       // Connections busy when close() began become idle as their requests finish: close them
       // then, rather than waiting out keep-alive; whatever is left after drainMs is cut.

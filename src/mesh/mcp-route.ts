@@ -1,6 +1,6 @@
 // MCP Streamable HTTP at /mcp: POST carries JSON-RPC (a session is opened by `initialize`),
-// DELETE ends a session, GET (a standalone server stream) is not offered: 405, which the
-// SDK client accepts. Everything here runs after the request guard.
+// DELETE ends a session, GET opens the session's standalone SSE stream for server-initiated
+// notifications (list_changed). Everything here runs after the request guard.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isInitializeRequest, SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.js";
@@ -53,7 +53,7 @@ export function installMcpRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.setNotFoundHandler((req, reply) => refuse(d.log, req, reply, transportError(404, "not_found", "Not Found: MCP is served at /mcp")));
 
   app.post("/mcp", (req, reply) => post(d, req, reply));
-  app.get("/mcp", (req, reply) => refuse(d.log, req, reply, { ...transportError(405, "method_not_allowed", "Method Not Allowed: no standalone SSE stream; POST requests"), headers: { allow: "POST, DELETE" } }));
+  app.get("/mcp", (req, reply) => openStream(d, req, reply));
   app.delete("/mcp", async (req, reply) => {
     const found = lookup(d, req, reply);
     if (!found) return reply;
@@ -75,6 +75,26 @@ function lookup(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Session
   d.log.warn({ event: "mcp.session", action: "refused", reason: found.refused, session: id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial }, "unknown session");
   refuse(d.log, req, reply, { status: 404, code: RPC.UNKNOWN_SESSION, reason: found.refused, message: "Session not found" });
   return undefined;
+}
+
+/** GET /mcp: the session's one standalone SSE stream, bound like the session to its certificate. */
+function openStream(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!(req.headers.accept ?? "").toLowerCase().includes("text/event-stream")) {
+    return refuse(d.log, req, reply, transportError(406, "not_acceptable", "Not Acceptable: Client must accept text/event-stream"));
+  }
+  if (d.closing()) return refuse(d.log, req, reply, transportError(503, "closing", "Service Unavailable: the host is stopping"));
+  const session = lookup(d, req, reply);
+  if (!session) return reply;
+  if (session.transport.hasStream) return refuse(d.log, req, reply, transportError(409, "stream_open", "Conflict: Only one SSE stream is allowed per session"));
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "mcp-session-id": session.id });
+  res.flushHeaders();
+  const caller = (req.raw as AuthedRequest).caller!;
+  const logged = { session: session.id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial };
+  session.transport.openStream(res, () => d.guard.admits(req.raw.socket), () => d.log.info({ event: "mcp.stream", action: "close", ...logged }, "standalone stream closed"));
+  d.log.info({ event: "mcp.stream", action: "open", ...logged }, "standalone stream opened");
+  return reply;
 }
 
 async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {

@@ -96,6 +96,17 @@ export class RequestGuard {
     return cached;
   }
 
+  /** Revoked, expired or a stale CRL: why this connection's certificate is refused now. */
+  #verdict(peer: Peer, now: number): string | undefined {
+    return this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ?? (now > peer.identity.notAfter.getTime() ? "expired" : undefined);
+  }
+
+  /** Whether the certificate of an accepted connection is still good (for long-lived streams). */
+  admits(socket: IncomingMessage["socket"]): boolean {
+    const peer = this.d.gate.peers.get(socket);
+    return peer !== undefined && this.#verdict(peer, this.#now()) === undefined;
+  }
+
   /** undefined: go on (req.raw.auth and .caller are set); otherwise refuse with this. */
   check(req: FastifyRequest, countAgainstLimit: boolean): Refusal | undefined {
     const peer = this.d.gate.peers.get(req.raw.socket);
@@ -106,7 +117,7 @@ export class RequestGuard {
     const raw = req.raw as AuthedRequest;
     raw.caller = caller;
     raw.auth = caller.authInfo;
-    const verdict = this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ?? (now > peer.identity.notAfter.getTime() ? "expired" : undefined);
+    const verdict = this.#verdict(peer, now);
     if (verdict) {
       return { status: 403, code: RPC.CERTIFICATE_REFUSED, reason: verdict, message: `client certificate refused: ${verdict}`, closeConnection: true };
     }

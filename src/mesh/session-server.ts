@@ -16,7 +16,7 @@ import {
   ReadResourceRequestSchema,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { authorize, type Capability } from "../policy/authorize.js";
+import { auditsArguments, authorize, type Capability } from "../policy/authorize.js";
 import type { Policy } from "../policy/policy.js";
 import type { CallContext, Catalog, HostView } from "./catalog.js";
 import type { Identity } from "./identity.js";
@@ -55,15 +55,29 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
   sharedValidator ??= new AjvJsonSchemaValidator();
   // eslint-disable-next-line @typescript-eslint/no-deprecated
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: {}, prompts: {}, resources: {} },
+    capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
     jsonSchemaValidator: sharedValidator,
   });
+  // Upstream list changes reach this session's client (on its GET stream, if it has one open);
+  // the subscription ends with the session, so closed sessions leave no listener behind.
+  const announce = {
+    tools: () => server.sendToolListChanged(),
+    prompts: () => server.sendPromptListChanged(),
+    resources: () => server.sendResourceListChanged(),
+  } as const;
+  const unsubscribe = deps.catalog.onListChanged((what) => void announce[what]().catch(() => undefined));
+  server.onclose = unsubscribe;
 
-  /** Records the decision for the request's log line; throws the documented error when denied. */
-  const check = (extra: Extra, capability: Capability, name: string): Identity => {
+  /**
+   * Records the decision for the request's log line (with the arguments when one of the caller's
+   * roles audits them); throws the documented error when denied.
+   */
+  const check = (extra: Extra, capability: Capability, name: string, args?: Record<string, unknown>): Identity => {
     const identity = identityFrom(extra);
-    const decision = authorize(deps.policy(), identity.roles, capability, name);
-    transport.decide(extra.requestId, decision);
+    const policy = deps.policy();
+    const decision = authorize(policy, identity.roles, capability, name);
+    const audited = args !== undefined && auditsArguments(policy, identity.roles);
+    transport.decide(extra.requestId, { ...decision, ...(audited && { auditArguments: args }) });
     if (!decision.allow) throw new McpError(RPC.FORBIDDEN, `forbidden: ${capability} "${name}" is not permitted for this identity`, { reason: decision.reason });
     return identity;
   };
@@ -92,7 +106,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     tools: permitted(extra, "tool", await deps.catalog.listTools(), (t) => t.name),
   }));
   server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const identity = check(extra, "tool", req.params.name);
+    const identity = check(extra, "tool", req.params.name, req.params.arguments ?? {});
     return deps.catalog.callTool(req.params.name, req.params.arguments, context(extra, identity));
   });
   server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => ({

@@ -1,7 +1,10 @@
 // A minimal MCP Transport for one session over HTTP POSTs: each POSTed message goes to the
 // SDK through onmessage, and the SDK's send() of the matching response completes that POST's
 // HTTP reply (keyed by JSON-RPC id). The SDK keeps all MCP semantics; this only moves bytes.
-// Measured against the SDK's StreamableHTTPServerTransport in docs/host.md.
+// Server-initiated messages (list_changed) go to the session's standalone GET stream when one
+// is open, and are dropped otherwise, as the spec allows. Measured against the SDK's
+// StreamableHTTPServerTransport in docs/host.md.
+import type { ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
@@ -26,6 +29,21 @@ export interface Completed {
   reason: string;
   errorCode: number | undefined;
   auth: AuthInfo | undefined;
+  /** Set for tools/call when the caller's role audits arguments (policy `"audit": "arguments"`). */
+  auditArguments: Record<string, unknown> | undefined;
+}
+
+/** What a handler records about a request for its log line. */
+export interface Decided {
+  allow: boolean;
+  reason: string;
+  auditArguments?: Record<string, unknown> | undefined;
+}
+
+/** The session's standalone GET stream; `admits` re-checks the certificate before each write. */
+interface Standalone {
+  res: ServerResponse;
+  admits: () => boolean;
 }
 
 interface Pending {
@@ -34,7 +52,7 @@ interface Pending {
   target: string | undefined;
   startedAt: bigint;
   auth: AuthInfo | undefined;
-  decision?: { allow: boolean; reason: string };
+  decision?: Decided;
 }
 
 function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
@@ -48,6 +66,7 @@ export class SessionTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   readonly #pending = new Map<RequestId, Pending>();
+  #standalone: Standalone | undefined;
   #closed = false;
 
   constructor(
@@ -90,8 +109,34 @@ export class SessionTransport implements Transport {
     exchange.finish();
   }
 
+  get hasStream(): boolean {
+    return this.#standalone !== undefined;
+  }
+
+  /**
+   * Adopts a GET response as the session's standalone SSE stream (headers already written).
+   * One per session: false when one is open already or the session is closed.
+   */
+  openStream(res: ServerResponse, admits: () => boolean, onEnd: () => void): boolean {
+    if (this.#standalone || this.#closed) return false;
+    const stream: Standalone = { res, admits };
+    this.#standalone = stream;
+    res.once("close", () => {
+      if (this.#standalone === stream) this.#standalone = undefined;
+      onEnd();
+    });
+    return true;
+  }
+
+  /** Ends the standalone stream, if any (session closed, host stopping, certificate refused). */
+  endStream(): void {
+    const stream = this.#standalone;
+    this.#standalone = undefined;
+    if (stream && !stream.res.writableEnded) stream.res.end();
+  }
+
   /** Handlers record their authorization decision here, so the request's log line carries it. */
-  decide(id: RequestId, decision: { allow: boolean; reason: string }): void {
+  decide(id: RequestId, decision: Decided): void {
     const p = this.#pending.get(id);
     if (p) p.decision = decision;
   }
@@ -113,16 +158,28 @@ export class SessionTransport implements Transport {
           reason: p.decision?.reason ?? (errorCode === undefined ? "unrestricted" : "error"),
           errorCode,
           auth: p.auth,
+          auditArguments: p.decision?.auditArguments,
         });
       }
       return Promise.resolve();
     }
     // Progress and server→client requests ride on the stream of the request they belong to;
-    // with no such request open there is nowhere to send them (no standalone GET stream).
+    // messages tied to no request (list_changed) take the standalone stream, or are dropped.
     const related = options?.relatedRequestId;
-    const p = related === undefined ? undefined : this.#pending.get(related);
-    p?.exchange.stream(message);
+    if (related !== undefined) this.#pending.get(related)?.exchange.stream(message);
+    else this.#toStandalone(message);
     return Promise.resolve();
+  }
+
+  #toStandalone(message: JSONRPCMessage): void {
+    const stream = this.#standalone;
+    if (!stream || stream.res.writableEnded || stream.res.destroyed) return;
+    // A certificate revoked or expired since the GET was admitted gets nothing more.
+    if (!stream.admits()) {
+      this.endStream();
+      return;
+    }
+    stream.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
   }
 
   #cancelled(id: RequestId): void {
@@ -141,6 +198,7 @@ export class SessionTransport implements Transport {
     this.#closed = true;
     for (const [id, p] of this.#pending) p.exchange.abort(404, { jsonrpc: "2.0", id, error: { code: RPC.UNKNOWN_SESSION, message: "session closed" } });
     this.#pending.clear();
+    this.endStream();
     this.onclose?.();
     return Promise.resolve();
   }

@@ -95,6 +95,11 @@ export class SessionRegistry {
     }));
   }
 
+  /** Ends every standalone GET stream (host stopping: they would hold the drain open). */
+  endStreams(): void {
+    for (const s of this.#sessions.values()) s.transport.endStream();
+  }
+
   async closeAll(reason: string): Promise<void> {
     clearInterval(this.#timer);
     for (const id of [...this.#sessions.keys()]) await this.close(id, reason);

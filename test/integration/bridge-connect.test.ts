@@ -30,7 +30,8 @@ describe("ztmcp connect: TLS failures", () => {
     await fixture.revoke(revoked.serial);
     const other = await makeCa("Other Org");
     // Same name and roles, another CA: forged roles the host must refuse (it trusts the host's root all right).
-    const forgedDir = writeLeaf(await makeLeaf(other, "forged", { roles: ["reader"] }));
+    const forged = await makeLeaf(other, "forged", { roles: ["reader"] });
+    const forgedDir = writeLeaf(forged);
     // A good agent that trusts another root for the host: the host's certificate is unknown to it.
     const good = await fixture.agent("good");
     writeFileSync(join(good.dir, "other-root.pem"), (await makeLeaf(other, "x")).caPem);
@@ -48,6 +49,10 @@ describe("ztmcp connect: TLS failures", () => {
     assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate/);
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "revoked");
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "unknown_ca");
+    // A refusal right after the handshake is final: one attempt each, no retries of a "reset".
+    const attempts = (serial: string) => fixture.logs.events.filter((e) => e.event === "tls.handshake" && e.serial === serial).length;
+    assert.equal(attempts(revoked.serial), 1);
+    assert.equal(attempts(forged.cert.serialNumber.toUpperCase()), 1);
   });
 
   test("a URL that is not https is a usage error", async () => {

@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { builtinCatalog } from "../../src/mesh/builtin-tools.js";
 import { buildGateway, type GatewayCatalog } from "../../src/mesh/gateway.js";
 import { parseGatewayConfig } from "../../src/mesh/gateway-config.js";
@@ -23,7 +23,7 @@ const LONG_OPERATION = "everything__trigger-long-running-operation";
 const POLICY: PolicyDocument = {
   trustDomain: "mesh.local",
   roles: {
-    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*"] },
+    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"] },
   },
 };
 
@@ -85,6 +85,28 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     assert.equal(text(await bridged.client.callTool({ name: "notes__read_note", arguments: { id: "42" } })), "note 42");
     assert.equal(text(await bridged.client.callTool({ name: "everything__echo", arguments: { message: "via bridge" } })), "Echo: via bridge");
     assert.equal(notes.calls.get("read_note"), 1);
+    // The host's request log names the upstream each routed call went to.
+    const routed = await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "notes__read_note");
+    assert.equal(routed.upstream, "notes");
+    assert.equal((await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "everything__echo")).upstream, "everything");
+  });
+
+  test("an upstream's tools/list_changed reaches connected clients (direct and bridged), whose refreshed list shows the new tool", async () => {
+    const direct = await fixture.connect(reader);
+    const changed = (client: Client): Promise<void> => new Promise((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, () => resolve()));
+    const directChanged = changed(direct.client);
+    const bridgedChanged = changed(bridged.client);
+    // Notifications go out on each session's standalone GET stream: wait until both are open.
+    const directSession = direct.transport.sessionId!.slice(0, 8);
+    await fixture.logs.waitFor((e) => e.event === "mcp.stream" && e.action === "open" && e.session === directSession);
+    await fixture.logs.waitFor((e) => e.event === "mcp.stream" && e.action === "open" && e.serial === reader.serial && e.session !== directSession);
+    assert.ok(!(await direct.client.listTools()).tools.some((t) => t.name === "notes__extra"));
+    notes.addExtraTool();
+    await Promise.all([directChanged, bridgedChanged]);
+    assert.ok((await direct.client.listTools()).tools.some((t) => t.name === "notes__extra"));
+    assert.ok((await bridged.client.listTools()).tools.some((t) => t.name === "notes__extra"));
+    assert.equal(text(await bridged.client.callTool({ name: "notes__extra", arguments: {} })), "extra");
+    await direct.close();
   });
 
   test("a denied upstream tool is refused by the host before it reaches the upstream", async () => {

@@ -69,7 +69,8 @@ test("a serverAuth-only certificate used as a client is rejected as wrong_key_us
 test("openssl s_client with a valid agent certificate gets an HTTP answer", async () => {
   const agent = await f.agent("s-client-agent");
   const out = await sClient(agent.dir);
-  assert.match(out, /HTTP\/1\.1 405/);
+  // A GET without `Accept: text/event-stream` is refused at the HTTP layer: the gate let it through.
+  assert.match(out, /HTTP\/1\.1 406/);
   const e = await f.logs.waitFor((x) => x.event === "tls.handshake" && x.serial === agent.serial);
   assert.equal(e.outcome, "accepted");
 });

@@ -7,14 +7,31 @@ import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpe
 import { createMtlsFetch } from "../../src/bridge/mtls-fetch.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
 import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+import { builtinCatalog } from "../../src/mesh/builtin-tools.js";
+import type { Catalog } from "../../src/mesh/catalog.js";
 
 let f: HostFixture;
 let agent: Agent;
 const policy = defaultPolicyDocument("mesh.local");
 policy.roles.limited = { tools: ["echo"], rateLimit: { max: 3, per: "3s" } };
 
+/** The built-ins, counting live list_changed subscriptions (one per open session). */
+let listListeners = 0;
+const builtins = builtinCatalog();
+const catalog: Catalog = {
+  ...builtins,
+  onListChanged(listener) {
+    listListeners++;
+    const off = builtins.onListChanged(listener);
+    return () => {
+      listListeners--;
+      off();
+    };
+  },
+};
+
 before(async () => {
-  f = await startHostFixture({ policy, host: { limits: { maxBatch: 4, maxDepth: 8 } } });
+  f = await startHostFixture({ policy, host: { catalog, limits: { maxBatch: 4, maxDepth: 8 } } });
   agent = await f.agent("http-agent");
 });
 after(() => f.close());
@@ -87,6 +104,31 @@ test("a session id opened by one agent and replayed by another agent's connectio
   assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": sessionId } })).status, 200);
   await m.close();
   assert.equal((await post(agent, list, { "mcp-session-id": sessionId })).status, 404);
+});
+
+test("GET /mcp opens one standalone stream per session, for the session's own certificate only; a closed session leaves no list listener", async () => {
+  const before = listListeners;
+  const opened = await post(agent, JSON.stringify(INIT));
+  const sessionId = opened.headers.get("mcp-session-id")!;
+  assert.equal(listListeners, before + 1);
+  const m = createMtlsFetch(agent.tls);
+  const thief = createMtlsFetch((await f.agent("stream-thief")).tls);
+  const get = (via: typeof m, headers: Record<string, string>) => via.fetch(f.url, { method: "GET", headers: { accept: "text/event-stream", ...headers } });
+  assert.equal((await get(m, {})).status, 400);
+  assert.equal((await get(thief, { "mcp-session-id": sessionId })).status, 404);
+  await f.logs.waitFor((e) => e.event === "mcp.session" && e.action === "refused" && e.reason === "other_certificate" && e.session === sessionId.slice(0, 8));
+  const stream = await get(m, { "mcp-session-id": sessionId });
+  assert.equal(stream.status, 200);
+  assert.equal(stream.headers.get("content-type"), "text/event-stream");
+  const second = await get(m, { "mcp-session-id": sessionId });
+  assert.equal(second.status, 409);
+  await second.body?.cancel();
+  // Ending the session ends its stream and its list_changed subscription.
+  assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": sessionId } })).status, 200);
+  assert.equal(await stream.text(), "");
+  assert.equal(listListeners, before);
+  await m.close();
+  await thief.close();
 });
 
 test("the role's rate limit trips with 429 and Retry-After, then recovers", async () => {

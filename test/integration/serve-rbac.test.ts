@@ -3,10 +3,13 @@ import assert from "node:assert/strict";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, type HostFixture } from "../helpers/host-fixture.js";
 import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+import { defaultPolicyDocument } from "../../src/policy/policy.js";
 
 let f: HostFixture;
+const policy = defaultPolicyDocument("mesh.local");
+policy.roles.audited = { tools: ["echo"], audit: "arguments" };
 before(async () => {
-  f = await startHostFixture();
+  f = await startHostFixture({ policy });
 });
 after(() => f.close());
 
@@ -65,4 +68,25 @@ test("a certificate with no role is denied everything but sees an empty tool lis
   const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "echo" && e.serial === nobody.serial);
   assert.equal(denied.reason, "no_roles");
   await c.close();
+});
+
+test("a role with audit: arguments gets its tools/call arguments logged (allowed or denied); other roles never do", async () => {
+  const tag = Math.random().toString(36).slice(2);
+  const auditor = await f.agent("audited-agent", { roles: ["reader", "audited"] });
+  const plain = await f.agent("unaudited-agent");
+  const a = await f.connect(auditor);
+  const p = await f.connect(plain);
+  await a.client.callTool({ name: "echo", arguments: { text: `audited-${tag}` } });
+  await assert.rejects(a.client.callTool({ name: "admin__sessions", arguments: { probe: `denied-${tag}` } }), McpError);
+  await p.client.callTool({ name: "echo", arguments: { text: `private-${tag}` } });
+  const audited = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "echo" && e.serial === auditor.serial);
+  assert.deepEqual(audited.auditArguments, { text: `audited-${tag}` });
+  const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "admin__sessions" && e.serial === auditor.serial);
+  assert.equal(denied.decision, "deny");
+  assert.deepEqual(denied.auditArguments, { probe: `denied-${tag}` });
+  const unaudited = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "echo" && e.serial === plain.serial);
+  assert.equal(unaudited.auditArguments, undefined);
+  assert.ok(!f.logs.text().includes(`private-${tag}`));
+  await a.close();
+  await p.close();
 });

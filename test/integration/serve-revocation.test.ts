@@ -3,10 +3,29 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
-import { startHostFixture, textOf, type HostFixture } from "../helpers/host-fixture.js";
+import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 
 let f: HostFixture;
+
+/** One raw TLS connection (optionally resuming `session`) sending one HTTP request. */
+function rawRequest(agent: Agent, session?: Buffer): Promise<{ session: Buffer | undefined; reused: boolean; answered: boolean }> {
+  return new Promise((resolve) => {
+    let ticket: Buffer | undefined;
+    let reused = false;
+    let answered = false;
+    const s = tlsConnect({ host: "127.0.0.1", port: f.host.port, servername: "localhost", cert: agent.tls.cert, key: agent.tls.key, ca: agent.tls.ca, ...(session && { session }) });
+    s.on("session", (b: Buffer) => (ticket = b));
+    s.once("secureConnect", () => {
+      reused = s.isSessionReused();
+      s.write("GET /mcp HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    });
+    s.on("data", () => (answered = true));
+    s.on("error", () => undefined);
+    s.on("close", () => resolve({ session: ticket, reused, answered }));
+  });
+}
 before(async () => {
   f = await startHostFixture();
 });
@@ -55,14 +74,21 @@ test("a CRL that fails its signature check is rejected and the last good one sta
   assert.equal(f.host.reloadCrls(), true);
 });
 
-test("a revoked intermediate (root CRL) refuses every leaf it issued", async () => {
+test("a revoked intermediate (root CRL) refuses every leaf it issued, resumed TLS sessions included", async () => {
   const agent = await f.agent("under-bad-intermediate");
   const c = await f.connect(agent);
+  const full = await rawRequest(agent);
+  assert.ok(full.answered && full.session);
   const before = f.logs.events.length;
   f.writeCrl("root", f.crlPem("root", [{ serial: f.ca.intermediate.cert.serialNumber, revokedAt: new Date(), reason: "cACompromise" }]));
   await f.logs.waitFor((e) => e.event === "crl.load" && String(e.path).endsWith("root.crl.pem") && f.logs.events.indexOf(e) >= before);
   await assert.rejects(c.client.callTool({ name: "echo", arguments: { text: "x" } }));
   await f.logs.waitFor((e) => e.event === "mcp.request" && e.serial === agent.serial && e.reason === "revoked");
+  // A resumed session carries the leaf but not its chain: the gate must still know the intermediate.
+  const resumed = await rawRequest(agent, full.session);
+  assert.equal(resumed.reused, true);
+  assert.equal(resumed.answered, false);
+  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "revoked");
   f.writeCrl("root", f.crlPem("root", []));
   assert.equal(f.host.reloadCrls(), true);
   const again = await f.connect(agent);
