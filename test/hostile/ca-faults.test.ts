@@ -24,7 +24,7 @@ before(async () => {
 });
 
 after(() => {
-  process.stdout.write(tally.summary() + "\n");
+  tally.finish();
 });
 
 function assertClean(): void {

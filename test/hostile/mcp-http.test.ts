@@ -24,7 +24,7 @@ before(async () => {
 after(async () => {
   await wire.close();
   await fx.close();
-  process.stdout.write(tally.summary() + "\n");
+  tally.finish();
 });
 
 const call = (name: string, args: unknown, id = 1): string => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } });
