@@ -42,6 +42,7 @@ async function main(): Promise<void> {
         // One broken scenario must not hide the others' numbers.
         progress(`${s.name} failed: ${(e as Error).stack ?? String(e)}`);
         rows.push(unavailable(s.name, "-", "-", `failed: ${(e as Error).message.split("\n")[0] ?? ""}`));
+        process.exitCode = 1;
       }
     }
   } finally {
