@@ -66,7 +66,8 @@ export class CaUnderFault {
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
       child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      const timer = o.killAfterMs === undefined ? undefined : setTimeout(() => child.kill("SIGKILL"), o.killAfterMs);
+      // Bounded either way: a command that hangs for 2 minutes is killed (and then fails its test).
+      const timer = setTimeout(() => child.kill("SIGKILL"), o.killAfterMs ?? 120_000);
       child.on("error", reject);
       child.on("close", (status, signal) => {
         clearTimeout(timer);
