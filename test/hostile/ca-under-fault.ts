@@ -11,6 +11,7 @@ import { SqliteStore } from "../../src/store/sqlite.js";
 import { statusOf } from "../../src/store/store.js";
 import { parseCrl } from "../../src/pki/crl.js";
 import { CURRENT_LINK } from "../../src/authority/cert-dir.js";
+import type { Failpoint } from "../../src/authority/failpoint.js";
 import type { Random } from "./seeded-random.js";
 import type { Tally } from "./tally.js";
 
@@ -22,7 +23,7 @@ export interface CliOutcome {
   ms: number;
 }
 
-const FAILPOINTS = { issue: ["issue.staged", "issue.recorded", "issue.renamed"], revoke: ["revoke.recorded"] } as const;
+const FAILPOINTS = { issue: ["issue.staged", "issue.recorded", "issue.renamed"], revoke: ["revoke.recorded", "crl.written"] } as const satisfies Record<string, readonly Failpoint[]>;
 const SERIAL = /"serial"\s*:\s*"([0-9A-F]+)"/g;
 
 /**
