@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
-import { REVOCATION_REASONS, type RevocationReason } from "../pki/crl.js";
+import { parseReason, type RevocationReason } from "../pki/revocation-reason.js";
 import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { isSerial, normalizeSerial, randomSerial } from "../pki/serial.js";
@@ -49,10 +49,7 @@ export interface RevokeResult {
   crl: PublishedCrl;
 }
 
-export function parseReason(text: string): RevocationReason {
-  if (Object.hasOwn(REVOCATION_REASONS, text)) return text as RevocationReason;
-  throw usageError("BAD_REASON", `unknown revocation reason "${text}" (one of ${Object.keys(REVOCATION_REASONS).join(", ")})`);
-}
+export { parseReason };
 
 export class Authority {
   readonly files: CaFiles;

@@ -1,7 +1,7 @@
 // What every CA command shares: where the passphrase comes from, and opening the authority for
 // one command (with crash recovery) and closing it afterwards.
 import type { Argv } from "yargs";
-import { Authority } from "../authority/authority.js";
+import type { Authority } from "../authority/authority.js";
 import { resolvePassphrase } from "../authority/passphrase.js";
 import type { Context, GlobalOptions } from "./command.js";
 
@@ -17,6 +17,8 @@ export function withPassphraseOption<T>(y: Argv<T>): Argv<T & PassphraseOptions>
 }
 
 export async function withAuthority<R>(argv: PassphraseOptions & GlobalOptions, ctx: Context, use: (authority: Authority) => Promise<R> | R): Promise<R> {
+  // Loaded on use: @peculiar/x509 and SQLite are start-up cost that `serve` and `connect` need not pay.
+  const { Authority } = await import("../authority/authority.js");
   const authority = await Authority.open({
     caDir: ctx.caDir,
     certsDir: ctx.certsDir,

@@ -1,5 +1,4 @@
 // `ztmcp ca init`: create the CA (root, issuing intermediate, store, CRLs, starter policy).
-import { Authority } from "../authority/authority.js";
 import { resolvePassphrase } from "../authority/passphrase.js";
 import { KEY_TYPES, parseKeyType } from "../pki/keys.js";
 import { defineCommand } from "./command.js";
@@ -15,6 +14,7 @@ const init = defineCommand({
       .option("key-type", { type: "string", default: "p256", choices: KEY_TYPES, describe: "CA key type" })
       .option("crl-url", { type: "string", describe: "base URL where root.crl and intermediate.crl are served (adds CRL distribution points)" }),
   run: async (argv, ctx) => {
+    const { Authority } = await import("../authority/authority.js");
     const r = await Authority.init({
       caDir: ctx.caDir,
       policyPath: ctx.policyPath,

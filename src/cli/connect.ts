@@ -1,8 +1,6 @@
 // `ztmcp connect <https-url> --identity certs/<name>`: the stdio ↔ mTLS bridge for desktop MCP
 // clients. Prints nothing on success: stdout belongs to the MCP protocol.
 import { basename } from "node:path";
-import { runBridge } from "../bridge/bridge.js";
-import { readIdentity } from "../bridge/mtls-fetch.js";
 import { ZtmcpError, usageError } from "../errors.js";
 import { defineCommand } from "./command.js";
 
@@ -31,6 +29,8 @@ export const connectCommand = defineCommand<ConnectArgs>({
       throw usageError("BAD_URL", `not a URL: "${argv.url}"`);
     }
     if (url.protocol !== "https:") throw usageError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
+    // Loaded here: undici and the SDK are start-up cost the CA commands need not pay.
+    const [{ readIdentity }, { runBridge }] = await Promise.all([import("../bridge/mtls-fetch.js"), import("../bridge/bridge.js")]);
     let tls;
     try {
       tls = readIdentity(argv.identity, argv.ca);

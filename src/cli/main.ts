@@ -35,6 +35,9 @@ function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r
   });
 }
 
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+const env = (name: string): string | undefined => process.env[`ZTMCP_${name}`] || undefined;
+/** Read from the environment only (secrets, test hooks); declared so that passing one on argv gets a clear error. */
 const ENV_ONLY = ["ca-passphrase", "p12-passphrase", "failpoint"];
 /** `--caPassphrase=x` → `ca-passphrase`. */
 const flagName = (arg: string): string => arg.replace(/^--|=.*$/g, "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -42,13 +45,13 @@ const flagName = (arg: string): string => arg.replace(/^--|=.*$/g, "").replace(/
 export function parser(args: string[], onResult: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
   let y = yargs(args)
     .scriptName("ztmcp")
-    .env("ZTMCP")
-    .option("ca-dir", { type: "string", default: "ca", describe: "CA state directory" })
-    .option("certs-dir", { type: "string", default: "certs", describe: "where issued certificates are written" })
-    .option("policy", { type: "string", describe: "policy file (default <ca-dir>/policy.json)" })
-    .option("json", { type: "boolean", default: false, describe: "machine-readable output" })
-    .option("log-level", { type: "string", default: "info", choices: ["fatal", "error", "warn", "info", "debug", "trace", "silent"] })
-    // Environment-only settings (secrets, test hooks): known to yargs so .env() + .strict() accept them, refused on argv.
+    // Not yargs' .env("ZTMCP"): with .strict() it turns every ZTMCP_* variable (test hooks,
+    // secrets) into an "unknown argument". The global options read their variables here instead.
+    .option("ca-dir", { type: "string", default: env("CA_DIR") ?? "ca", describe: "CA state directory [ZTMCP_CA_DIR]" })
+    .option("certs-dir", { type: "string", default: env("CERTS_DIR") ?? "certs", describe: "where issued certificates are written [ZTMCP_CERTS_DIR]" })
+    .option("policy", { type: "string", default: env("POLICY"), describe: "policy file (default <ca-dir>/policy.json) [ZTMCP_POLICY]" })
+    .option("json", { type: "boolean", default: env("JSON") === "true" || env("JSON") === "1", describe: "machine-readable output [ZTMCP_JSON]" })
+    .option("log-level", { type: "string", default: env("LOG_LEVEL") ?? "info", choices: LOG_LEVELS, describe: "[ZTMCP_LOG_LEVEL]" })
     .options(Object.fromEntries(ENV_ONLY.map((name) => [name, { type: "string", hidden: true }] as const)))
     .check(() => {
       const given = args.filter((a) => a.startsWith("--")).map(flagName).find((f) => ENV_ONLY.includes(f));

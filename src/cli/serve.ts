@@ -4,9 +4,6 @@
 import { join } from "node:path";
 import { parseDuration } from "../duration.js";
 import { usageError } from "../errors.js";
-import { builtinCatalog } from "../mesh/builtin-tools.js";
-import { loadGateway } from "../mesh/gateway.js";
-import { startHost } from "../mesh/host.js";
 import type { LockoutOptions } from "../mesh/lockout.js";
 import { defineCommand } from "./command.js";
 
@@ -62,6 +59,12 @@ export const serveCommand = defineCommand<ServeArgs>({
     const lockout = parseLockout(argv.lockout);
     const crlGraceMs = durationOrZero(argv.crlGrace);
     const sessionIdleMs = parseDuration(argv.sessionIdle);
+    // Loaded here, not at the top: the host and the SDK cost ~1 s of start-up every other command would pay.
+    const [{ builtinCatalog }, { loadGateway }, { startHost }] = await Promise.all([
+      import("../mesh/builtin-tools.js"),
+      import("../mesh/gateway.js"),
+      import("../mesh/host.js"),
+    ]);
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,

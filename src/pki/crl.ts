@@ -5,16 +5,9 @@ import { x509 } from "./crypto-provider.js";
 import * as der from "./der.js";
 import type { KeyType } from "./keys.js";
 
-export const REVOCATION_REASONS = {
-  unspecified: 0,
-  keyCompromise: 1,
-  cACompromise: 2,
-  affiliationChanged: 3,
-  superseded: 4,
-  cessationOfOperation: 5,
-  privilegeWithdrawn: 9,
-} as const;
-export type RevocationReason = keyof typeof REVOCATION_REASONS;
+import { REVOCATION_REASONS, type RevocationReason } from "./revocation-reason.js";
+
+export { REVOCATION_REASONS, type RevocationReason };
 
 export interface CrlEntry {
   serial: string;

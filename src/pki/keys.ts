@@ -1,8 +1,9 @@
 // Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted by
 // Node's crypto: PBES2/AES-256-CBC, the same format `openssl pkcs8 -topk8 -v2 aes256` writes).
-import { createPrivateKey, createPublicKey, KeyObject } from "node:crypto";
-import { subtle } from "./crypto-provider.js";
+import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from "node:crypto";
 import { ZtmcpError, usageError } from "../errors.js";
+
+const subtle = webcrypto.subtle;
 
 export const KEY_TYPES = ["p256", "p384", "ed25519", "rsa2048", "rsa3072"] as const;
 export type KeyType = (typeof KEY_TYPES)[number];

@@ -1,6 +1,5 @@
 // `ztmcp cert revoke <name|serial> [--reason R]`: revoke, then publish the intermediate CRL.
-import { REVOCATION_REASONS } from "../../pki/crl.js";
-import { parseReason } from "../../authority/authority.js";
+import { REVOCATION_REASONS, parseReason } from "../../pki/revocation-reason.js";
 import { defineCommand } from "../command.js";
 import { withAuthority, withPassphraseOption } from "../ca-options.js";
 
