@@ -80,9 +80,20 @@ function skiOf(cert: X509Certificate): Buffer {
   return createHash("sha1").update(der.content(spki, bits).subarray(1)).digest();
 }
 
+/**
+ * The first PEM block's bytes (or the DER as given). Not x509.PemConverter: its regex overflows
+ * the stack on a multi-megabyte block such as a 100k-entry CRL; Node's base64 decoder skips the
+ * line breaks itself.
+ */
 export function toDer(certOrCrl: string | Buffer): Buffer {
   if (Buffer.isBuffer(certOrCrl)) return certOrCrl;
-  return Buffer.from(x509.PemConverter.decodeFirst(certOrCrl));
+  const begin = certOrCrl.indexOf("-----BEGIN ");
+  const bodyStart = begin < 0 ? -1 : certOrCrl.indexOf("-----", begin + 11);
+  const end = bodyStart < 0 ? -1 : certOrCrl.indexOf("-----END ", bodyStart + 5);
+  if (end < 0) throw new der.DerError("no PEM block found");
+  const body = certOrCrl.slice(bodyStart + 5, end);
+  if (!/^[A-Za-z0-9+/=\s]*$/.test(body)) throw new der.DerError("PEM block is not base64");
+  return Buffer.from(body, "base64");
 }
 
 export function buildCrl(p: CrlParams): Buffer {

@@ -85,3 +85,18 @@ test("a CRL with 100,000 entries builds, parses and verifies with openssl", asyn
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr + r.stdout, /verify OK/);
 });
+
+test("parseCrl reads a 100,000-entry CRL in PEM form", async () => {
+  const ca = await makeCa();
+  const now = new Date();
+  const entries = Array.from({ length: 100_000 }, (): CrlEntry => ({ serial: randomSerial(), revokedAt: now, reason: "superseded" }));
+  const pem = crlToPem(crlFor(ca, "intermediate", entries));
+  const parsed = parseCrl(pem);
+  assert.equal(parsed.serials.length, 100_000);
+  assert.equal(verifyCrl(parsed, ca.intermediate.cert.toString("pem")), true);
+});
+
+test("parseCrl refuses PEM without a block or with a non-base64 body", () => {
+  assert.throws(() => parseCrl("-----BEGIN X509 CRL-----\nno end"), /no PEM block/);
+  assert.throws(() => parseCrl("-----BEGIN X509 CRL-----\n%%%%\n-----END X509 CRL-----\n"), /not base64/);
+});
