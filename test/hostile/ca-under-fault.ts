@@ -27,8 +27,8 @@ const FAILPOINTS = { issue: ["issue.staged", "issue.recorded", "issue.renamed"],
 const SERIAL = /"serial"\s*:\s*"([0-9A-F]+)"/g;
 
 /**
- * Our environment without ZTMCP_* variables: the CLI reads every ZTMCP_* as an option
- * (yargs .env + strict), so ZTMCP_SOAK or ZTMCP_FAULT_SEED would be "Unknown argument".
+ * Our environment without ZTMCP_* variables, so a developer's ZTMCP_CA_DIR or ZTMCP_JSON
+ * cannot point the fault runs at another CA or change what they parse.
  */
 function cliEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ZTMCP_")));
