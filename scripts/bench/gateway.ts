@@ -13,7 +13,7 @@ import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
 import { FULL } from "./stats.js";
 import { medianOf } from "./rounds.js";
-import { row, progress, type Row } from "./report.js";
+import { row, soloRow, progress, type Row } from "./report.js";
 
 const SEQUENTIAL = FULL ? 2_000 : 300;
 const CONCURRENT = FULL ? 10_000 : 1_500;
@@ -58,11 +58,19 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
     await runCallLoad(direct, 200, TIME_LIMIT_MS);
     const seq: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
     const par: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
+    const cpu: { host: number[]; clients: number[] } = { host: [], clients: [] };
     for (let round = 0; round < ROUNDS; round++) {
       progress(`  round ${round + 1}/${ROUNDS}`);
       seq.routed.push(await runCallLoad(routed.slice(0, 1), Math.ceil(SEQUENTIAL / ROUNDS), TIME_LIMIT_MS));
       seq.direct.push(await runCallLoad(direct.slice(0, 1), Math.ceil(SEQUENTIAL / ROUNDS), TIME_LIMIT_MS));
+      // Where a routed call's CPU goes: the host, and this process (the 16 SDK HTTP clients).
+      const hostBefore = server.cpuSeconds();
+      const selfBefore = process.cpuUsage();
       par.routed.push(await runCallLoad(routed, Math.ceil(CONCURRENT / ROUNDS), TIME_LIMIT_MS));
+      const self = process.cpuUsage(selfBefore);
+      const calls = par.routed[par.routed.length - 1]!.calls;
+      cpu.host.push((1e6 * (server.cpuSeconds() - hostBefore)) / calls);
+      cpu.clients.push((self.user + self.system) / calls);
       par.direct.push(await runCallLoad(direct, Math.ceil(CONCURRENT / ROUNDS), TIME_LIMIT_MS));
       for (const [name, r] of [["routed 1", seq.routed], ["direct 1", seq.direct], ["routed 16", par.routed], ["direct 16", par.direct]] as const) {
         const last = r[r.length - 1]!;
@@ -76,6 +84,8 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
     return [
       row("gateway (stdio upstream)", "p50 latency, 1 in flight", "ms", "lower", p(seq.routed, (r) => r.p50), p(seq.direct, (r) => r.p50), "direct stdio call"),
       row("gateway (stdio upstream)", "p99 latency, 1 in flight", "ms", "lower", p(seq.routed, (r) => r.p99), p(seq.direct, (r) => r.p99), "direct stdio call"),
+      soloRow("gateway (stdio upstream)", "host CPU per call, 16 in flight", "µs", medianOf(cpu.host, (x) => x), "server CPU of the host process (not the upstream's)"),
+      soloRow("gateway (stdio upstream)", "load generator CPU per call", "µs", medianOf(cpu.clients, (x) => x), "the 16 SDK HTTP clients of the bench process: same cores as the host"),
       { ...row("gateway (stdio upstream)", "throughput, 16 in flight", "calls/s", "higher", p(par.routed, (r) => r.perSecond), p(par.direct, (r) => r.perSecond), "direct stdio call"), note: `added latency p50 ${added50.toFixed(2)} ms, p99 ${added99.toFixed(2)} ms` },
     ];
   } finally {

@@ -29,8 +29,8 @@ async function startZtmcpHost(spec: ServerSpec): Promise<number> {
   const { startHost } = await import("../../src/mesh/host.js");
   const { createLogger } = await import("../../src/log.js");
   const { pino } = await import("pino");
-  // The host logs every handshake and request as in production; the lines go nowhere.
-  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: true }) });
+  // The host logs every handshake and request as `ztmcp serve` does (asynchronously); the lines go nowhere.
+  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: false }) });
   let catalog;
   if (spec.gatewayConfig) {
     const { loadGateway } = await import("../../src/mesh/gateway.js");

@@ -46,6 +46,12 @@ export function reasonFor(authorizationError: string | undefined): string {
 
 const MAX_REMEMBERED_ISSUERS = 100_000;
 
+interface Origin {
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  startedAt: bigint;
+}
+
 export interface GateOptions {
   identities: IdentityCache;
   revocation: RevocationList;
@@ -58,7 +64,12 @@ export class HandshakeGate {
   /** Keyed by the TLS socket (what an HTTP request sees as req.socket). */
   readonly peers = new WeakMap<object, Peer>();
   readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
-  readonly #startedAt = new Map<string, bigint>();
+  /**
+   * Where each raw connection came from and when, taken at `connection`: a socket that fails
+   * its handshake (truncated ClientHello, timeout) may no longer know its peer address when
+   * tlsClientError fires. Keyed by the raw socket, which the TLS socket wraps as `_parent`.
+   */
+  readonly #origins = new WeakMap<object, Origin>();
   /** Leaf fingerprint → issuing intermediate's serial, for resumed sessions (oldest forgotten first). */
   readonly #issuers = new Map<string, string>();
   readonly #now: () => number;
@@ -82,9 +93,13 @@ export class HandshakeGate {
       socket.destroy();
       return;
     }
-    const key = `${address}:${socket.remotePort}`;
-    this.#startedAt.set(key, process.hrtime.bigint());
-    socket.once("close", () => this.#startedAt.delete(key));
+    this.#origins.set(socket, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, startedAt: process.hrtime.bigint() });
+  }
+
+  /** The connection's origin, through the TLS socket's underlying raw socket. */
+  #originOf(socket: TLSSocket): Origin | undefined {
+    const raw = (socket as TLSSocket & { _parent?: object | null })._parent;
+    return (raw && this.#origins.get(raw)) ?? this.#origins.get(socket);
   }
 
   /**
@@ -103,9 +118,8 @@ export class HandshakeGate {
     return socket.isSessionReused() ? this.#issuers.get(fingerprint) : undefined;
   }
 
-  #elapsedMs(socket: TLSSocket): number | undefined {
-    const start = this.#startedAt.get(`${socket.remoteAddress}:${socket.remotePort}`);
-    return start === undefined ? undefined : Number(process.hrtime.bigint() - start) / 1e6;
+  #elapsedMs(origin: Origin | undefined): number | undefined {
+    return origin === undefined ? undefined : Number(process.hrtime.bigint() - origin.startedAt) / 1e6;
   }
 
   #onSecureConnection(socket: TLSSocket): void {
@@ -116,7 +130,7 @@ export class HandshakeGate {
       remotePort: socket.remotePort,
       tlsVersion: socket.getProtocol(),
       cipher: socket.getCipher().name,
-      durationMs: this.#elapsedMs(socket),
+      durationMs: this.#elapsedMs(this.#originOf(socket)),
     };
     let reason: string | undefined;
     let identity: Identity | undefined;
@@ -158,19 +172,21 @@ export class HandshakeGate {
   #onClientError(err: NodeJS.ErrnoException, socket: TLSSocket): void {
     this.stats.rejected++;
     const reason = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT" ? "handshake_timeout" : "protocol_error";
+    const origin = this.#originOf(socket);
+    const remoteAddress = socket.remoteAddress ?? origin?.remoteAddress;
     this.o.log.warn(
       {
         event: "tls.handshake",
         outcome: "rejected",
         reason,
-        remoteAddress: socket.remoteAddress,
-        remotePort: socket.remotePort,
+        remoteAddress,
+        remotePort: socket.remotePort ?? origin?.remotePort,
         error: err.code ?? err.message,
-        durationMs: this.#elapsedMs(socket),
+        durationMs: this.#elapsedMs(origin),
       },
       "handshake failed",
     );
-    this.#countFailure(socket.remoteAddress);
+    this.#countFailure(remoteAddress);
     socket.destroy();
   }
 

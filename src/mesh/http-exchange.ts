@@ -27,6 +27,12 @@ export class HttpExchange {
     this.#finishIfDone();
   }
 
+  /** A reply the host makes itself, tied to no request the SDK sees (a malformed one). */
+  answer(message: JSONRPCMessage): void {
+    if (this.#sse) this.#event(message);
+    else this.#replies.push(message);
+  }
+
   /** A reply that never comes (the request was cancelled). */
   forget(id: RequestId): void {
     if (this.waiting.delete(id)) this.#finishIfDone();

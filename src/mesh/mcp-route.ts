@@ -111,7 +111,8 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
     return refuse(d.log, req, reply, transportError(400, "bad_protocol_version", `Bad Request: unsupported protocol version ${version}`));
   }
   const caller: Caller = (req.raw as AuthedRequest).caller!;
-  const initializing = messages.some((m) => isInitializeRequest(m));
+  // The method first: isInitializeRequest is a zod parse, worth paying only for `initialize`.
+  const initializing = messages.some((m) => "method" in m && m.method === "initialize" && isInitializeRequest(m));
   let session: Session | undefined;
   if (initializing) {
     if (messages.length > 1) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: "initialize must be sent alone" });

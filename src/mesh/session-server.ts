@@ -3,6 +3,7 @@
 // CVE-2026-25536); one Ajv validator shared by all (a new Ajv per Server is ~30% of its cost).
 // The low-level Server (deprecated in favour of McpServer for ordinary servers) is the measured
 // choice here: handlers over a Catalog, no zod tool registry (docs/host.md).
+import * as z from "zod/v4";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
@@ -12,6 +13,7 @@ import {
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListToolsRequestSchema,
+  ErrorCode,
   McpError,
   ReadResourceRequestSchema,
   type RequestId,
@@ -50,6 +52,24 @@ export function identityFrom(extra: { authInfo?: AuthInfo | undefined }): Identi
 
 // eslint-disable-next-line @typescript-eslint/no-deprecated
 export type SessionServer = Server;
+
+/**
+ * A handler registered under a schema that names only the method, which validates the request
+ * itself: the SDK turns a failed parse of the registered schema into -32603 internal error,
+ * while a request with bad params deserves -32602 invalid params. The request is parsed once
+ * here, instead of once by the SDK.
+ */
+function validated<S extends z.ZodObject<{ method: z.ZodLiteral<string> }>, R>(schema: S, handler: (req: z.output<S>, extra: Extra) => Promise<R>) {
+  const method = schema.shape.method.value;
+  return [
+    z.looseObject({ method: z.literal(method) }),
+    (req: unknown, extra: Extra): Promise<R> => {
+      const parsed = schema.safeParse(req);
+      if (!parsed.success) throw new McpError(ErrorCode.InvalidParams, `Invalid params for ${method}: ${z.prettifyError(parsed.error)}`);
+      return handler(parsed.data, extra);
+    },
+  ] as const;
+}
 
 export function createSessionServer(deps: SessionServerDeps, transport: SessionTransport): SessionServer {
   sharedValidator ??= new AjvJsonSchemaValidator();
@@ -105,23 +125,29 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
     tools: permitted(extra, "tool", await deps.catalog.listTools(), (t) => t.name),
   }));
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
-    const identity = check(extra, "tool", req.params.name, req.params.arguments ?? {});
-    return deps.catalog.callTool(req.params.name, req.params.arguments, context(extra, identity));
-  });
+  server.setRequestHandler(
+    ...validated(CallToolRequestSchema, async (req, extra) => {
+      const identity = check(extra, "tool", req.params.name, req.params.arguments ?? {});
+      return deps.catalog.callTool(req.params.name, req.params.arguments, context(extra, identity));
+    }),
+  );
   server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => ({
     prompts: permitted(extra, "prompt", await deps.catalog.listPrompts(), (p) => p.name),
   }));
-  server.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
-    const identity = check(extra, "prompt", req.params.name);
-    return deps.catalog.getPrompt(req.params.name, req.params.arguments, context(extra, identity));
-  });
+  server.setRequestHandler(
+    ...validated(GetPromptRequestSchema, async (req, extra) => {
+      const identity = check(extra, "prompt", req.params.name);
+      return deps.catalog.getPrompt(req.params.name, req.params.arguments, context(extra, identity));
+    }),
+  );
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => ({
     resources: permitted(extra, "resource", await deps.catalog.listResources(), (r) => r.uri),
   }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
-    const identity = check(extra, "resource", req.params.uri);
-    return deps.catalog.readResource(req.params.uri, context(extra, identity));
-  });
+  server.setRequestHandler(
+    ...validated(ReadResourceRequestSchema, async (req, extra) => {
+      const identity = check(extra, "resource", req.params.uri);
+      return deps.catalog.readResource(req.params.uri, context(extra, identity));
+    }),
+  );
   return server;
 }

@@ -10,8 +10,6 @@ import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/
 import {
   isJSONRPCRequest,
   isJSONRPCNotification,
-  isJSONRPCResultResponse,
-  isJSONRPCErrorResponse,
   type JSONRPCMessage,
   type MessageExtraInfo,
   type RequestId,
@@ -55,6 +53,27 @@ interface Pending {
   decision?: Decided;
 }
 
+/** Has an id and a method: a request, whether or not the SDK's schema will accept it. */
+function looksLikeRequest(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string; params?: unknown } {
+  return "method" in m && "id" in m;
+}
+
+/**
+ * A request the SDK would drop as an unknown message (it answers nothing then, and the POST
+ * would wait for nothing): params that are not an object → invalid params, anything else
+ * (an id that is neither a string nor an integer, extra members) → invalid request.
+ */
+function malformed(m: { params?: unknown }): { code: number; message: string } {
+  const params = m.params;
+  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) return { code: RPC.INVALID_PARAMS, message: "Invalid params: params must be an object" };
+  return { code: RPC.INVALID_REQUEST, message: "Invalid Request: not a valid JSON-RPC 2.0 request" };
+}
+
+/** Replies the SDK sends back (its own messages: a structural check, no schema parse). */
+function isReply(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } & ({ result: unknown } | { error: { code: number } }) {
+  return "id" in m && ("result" in m || "error" in m);
+}
+
 function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
   if (method === "tools/call" || method === "prompts/get") return typeof params?.name === "string" ? params.name : undefined;
   if (method === "resources/read") return typeof params?.uri === "string" ? params.uri : undefined;
@@ -87,6 +106,16 @@ export class SessionTransport implements Transport {
     const extra: MessageExtraInfo = { authInfo };
     const accepted: JSONRPCMessage[] = [];
     for (const m of messages) {
+      if (looksLikeRequest(m) && !isJSONRPCRequest(m)) {
+        const raw: unknown = m.id;
+        const id = typeof raw === "string" || typeof raw === "number" ? raw : null;
+        const error = malformed(m);
+        exchange.answer({ jsonrpc: "2.0", id, error } as unknown as JSONRPCMessage);
+        // Logged like any answered request, though the SDK never saw it.
+        const reason = error.code === RPC.INVALID_PARAMS ? "invalid_params" : "invalid_request";
+        this.onCompleted({ id: id ?? "", method: m.method, target: undefined, startedAt: process.hrtime.bigint(), decision: "deny", reason, errorCode: error.code, auth: authInfo, auditArguments: undefined });
+        continue;
+      }
       if (isJSONRPCRequest(m)) {
         if (this.#pending.has(m.id)) {
           exchange.waiting.add(m.id);
@@ -101,7 +130,8 @@ export class SessionTransport implements Transport {
     if (exchange.waiting.size > 0) exchange.res.once("close", () => this.#dropExchange(exchange));
     for (const m of accepted) {
       this.onmessage?.(m, extra);
-      if (isJSONRPCNotification(m) && m.method === "notifications/cancelled") {
+      // The method first: the schema check is a zod parse, needed only for this one notification.
+      if ("method" in m && m.method === "notifications/cancelled" && isJSONRPCNotification(m)) {
         const id = (m.params as { requestId?: RequestId } | undefined)?.requestId;
         if (id !== undefined) this.#cancelled(id);
       }
@@ -142,13 +172,13 @@ export class SessionTransport implements Transport {
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+    if (isReply(message)) {
       const id = message.id;
-      const p = id === undefined ? undefined : this.#pending.get(id);
-      if (p && id !== undefined) {
+      const p = this.#pending.get(id);
+      if (p) {
         this.#pending.delete(id);
         p.exchange.complete(id, message);
-        const errorCode = isJSONRPCErrorResponse(message) ? message.error.code : undefined;
+        const errorCode = "error" in message ? message.error.code : undefined;
         this.onCompleted({
           id,
           method: p.method,

@@ -18,12 +18,14 @@ import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
 import { startHttpUpstream, type HttpUpstream } from "../fixtures/http-upstream.js";
 
 const EVERYTHING = fileURLToPath(new URL("../../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
+const SLEEPER = fileURLToPath(new URL("../fixtures/sleeping-stdio-upstream.ts", import.meta.url));
 const LONG_OPERATION = "everything__trigger-long-running-operation";
 
 const POLICY: PolicyDocument = {
   trustDomain: "mesh.local",
   roles: {
     reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"] },
+    sleeper: { tools: ["sleeper__sleep"] },
   },
 };
 
@@ -65,7 +67,7 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
   before(async () => {
     notes = await startHttpUpstream();
     gatewayLog = captureLog();
-    const config = parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] }, notes: { url: notes.url } } }));
+    const config = parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] }, notes: { url: notes.url }, sleeper: { command: process.execPath, args: ["--import", "tsx", SLEEPER] } } }));
     gateway = buildGateway(config, builtinCatalog(), gatewayLog.log, { backoff: { baseMs: 50, maxMs: 1_000 } });
     await gateway.started();
     fixture = await startHostFixture({ policy: POLICY, host: { catalog: gateway } });
@@ -107,6 +109,20 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     assert.ok((await bridged.client.listTools()).tools.some((t) => t.name === "notes__extra"));
     assert.equal(text(await bridged.client.callTool({ name: "notes__extra", arguments: {} })), "extra");
     await direct.close();
+  });
+
+  test("routed calls from 8 clients run at the same time through the host and the one upstream client", async () => {
+    const agent = await fixture.agent("sleeper-1", { roles: ["sleeper"] });
+    const clients = await Promise.all(Array.from({ length: 8 }, () => fixture.connect(agent)));
+    try {
+      const spans = await Promise.all(
+        clients.map(async (c) => JSON.parse(text(await c.client.callTool({ name: "sleeper__sleep", arguments: { ms: 300 } }))) as { start: number; end: number }),
+      );
+      // Serialized calls would each start after the previous one ended; overlapping ones all start before any ends.
+      assert.ok(Math.max(...spans.map((s) => s.start)) < Math.min(...spans.map((s) => s.end)), JSON.stringify(spans));
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
   });
 
   test("a denied upstream tool is refused by the host before it reaches the upstream", async () => {

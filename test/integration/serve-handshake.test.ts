@@ -88,17 +88,26 @@ test("curl with a valid agent certificate gets through the gate and initializes"
   assert.equal(e.outcome, "accepted");
 });
 
-test("garbage bytes, a truncated ClientHello and a silent socket are logged as protocol errors or timeouts; the host keeps serving", async () => {
-  const garbage = netConnect(f.host.port, "127.0.0.1", () => garbage.end("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+test("garbage bytes, a truncated ClientHello and a silent socket are logged as protocol errors or timeouts, each with its remote address and port; the host keeps serving", async () => {
+  const ports: Record<string, number | undefined> = {};
+  const garbage = netConnect(f.host.port, "127.0.0.1", () => {
+    ports.garbage = garbage.localPort;
+    garbage.end("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  });
   garbage.on("error", () => undefined);
   // The first bytes of a TLS handshake record promising more than is sent.
-  const truncated = netConnect(f.host.port, "127.0.0.1", () => truncated.end(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00])));
+  const truncated = netConnect(f.host.port, "127.0.0.1", () => {
+    ports.truncated = truncated.localPort;
+    truncated.end(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00]));
+  });
   truncated.on("error", () => undefined);
-  const silent = netConnect(f.host.port, "127.0.0.1");
+  const silent = netConnect(f.host.port, "127.0.0.1", () => (ports.silent = silent.localPort));
   silent.on("error", () => undefined);
-  const proto = await f.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "protocol_error");
-  assert.equal(proto.remoteAddress, "127.0.0.1");
-  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "handshake_timeout");
+  for (const [peer, reason] of [["garbage", "protocol_error"], ["truncated", "protocol_error"], ["silent", "handshake_timeout"]] as const) {
+    const e = await f.logs.waitFor((x) => x.event === "tls.handshake" && x.outcome === "rejected" && ports[peer] !== undefined && x.remotePort === ports[peer]);
+    assert.equal(e.reason, reason, peer);
+    assert.equal(e.remoteAddress, "127.0.0.1", peer);
+  }
   silent.destroy();
   const agent = await f.agent("after-garbage");
   const c = await f.connect(agent);

@@ -85,6 +85,29 @@ test("malformed JSON, wrong Content-Type, wrong Accept, oversized and deep batch
   await denial("no_session");
 });
 
+test("params that are not an object, a __proto__ key or fields of the wrong type get -32602 invalid params, logged, and pollute nothing", async () => {
+  const opened = await post(agent, JSON.stringify(INIT));
+  const session = { "mcp-session-id": opened.headers.get("mcp-session-id")! };
+  const bodies = [
+    '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"__proto__"}',
+    '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":[1]}',
+    '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"__proto__":{"polluted":true}}}',
+    '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","arguments":"__proto__"}}',
+    '{"jsonrpc":"2.0","id":11,"method":"prompts/get","params":{"name":{"__proto__":1}}}',
+    '{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{}}',
+  ];
+  for (const body of bodies) {
+    const r = await post(agent, body, session);
+    assert.equal(r.status, 200, body);
+    assert.equal(r.json?.error?.code, RPC.INVALID_PARAMS, body);
+    assert.equal((r.json as { id?: unknown }).id, (JSON.parse(body) as { id: number }).id, body);
+  }
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  const logged = await f.logs.waitFor((e) => e.event === "mcp.request" && e.rpcId === 7);
+  assert.equal(logged.errorCode, RPC.INVALID_PARAMS);
+  assert.equal(textOf((await post(agent, JSON.stringify({ jsonrpc: "2.0", id: 13, method: "tools/call", params: { name: "echo", arguments: { text: "fine" } } }), session)).json?.result), "fine");
+});
+
 test("a session id opened by one agent and replayed by another agent's connection is unknown, and logged", async () => {
   const opened = await post(agent, JSON.stringify(INIT));
   assert.equal(opened.status, 200);
