@@ -29,8 +29,9 @@ async function startZtmcpHost(spec: ServerSpec): Promise<number> {
   const { startHost } = await import("../../src/mesh/host.js");
   const { createLogger } = await import("../../src/log.js");
   const { pino } = await import("pino");
-  // The host logs every handshake and request as `ztmcp serve` does (asynchronously); the lines go nowhere.
-  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: false }) });
+  // The host logs every handshake and request as in production (synchronously: an asynchronous
+  // destination measured slower, docs/performance.md); the lines go nowhere.
+  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: true }) });
   let catalog;
   if (spec.gatewayConfig) {
     const { loadGateway } = await import("../../src/mesh/gateway.js");

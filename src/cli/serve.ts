@@ -4,7 +4,6 @@
 import { join } from "node:path";
 import { parseDuration } from "../duration.js";
 import { usageError } from "../errors.js";
-import { logAsynchronously } from "../log.js";
 import type { LockoutOptions } from "../mesh/lockout.js";
 import { defineCommand } from "./command.js";
 
@@ -66,8 +65,6 @@ export const serveCommand = defineCommand<ServeArgs>({
       import("../mesh/gateway.js"),
       import("../mesh/host.js"),
     ]);
-    // The host logs every handshake and request: off the request path (flushed on exit).
-    logAsynchronously();
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,

@@ -8,7 +8,7 @@ import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type PolicyDocument } from "../policy/policy.js";
-import { flushLogs, type Logger } from "../log.js";
+import type { Logger } from "../log.js";
 import { builtinCatalog } from "./builtin-tools.js";
 import { upstreamOf } from "./gateway.js";
 import type { Catalog, HostView } from "./catalog.js";
@@ -202,7 +202,6 @@ export async function startHost(o: HostOptions): Promise<Host> {
       policy.stop();
       if (ownCatalog) await catalog.close();
       log.info({ event: "host.stopped" }, "host stopped");
-      flushLogs();
     })());
 
   return {
