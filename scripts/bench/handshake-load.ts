@@ -11,7 +11,7 @@ export interface HandshakeResult {
   seconds: number;
 }
 
-const REQUEST = "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+const REQUEST = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
 
 function oneHandshake(port: number, tls: ConnectionOptions): Promise<void> {
   return new Promise((resolve, reject) => {

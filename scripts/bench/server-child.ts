@@ -83,7 +83,7 @@ async function start(spec: ServerSpec): Promise<number> {
     const body = req.body as { id?: number; params?: { arguments?: { text?: string } } };
     return { jsonrpc: "2.0", id: body.id ?? null, result: { content: [{ type: "text", text: body.params?.arguments?.text ?? "" }] } };
   });
-  app.get("/", (_req, reply) => reply.code(204).send());
+  app.get("/healthz", (_req, reply) => reply.code(204).send());
   await app.listen({ port: 0, host: "127.0.0.1" });
   return (app.server.address() as AddressInfo).port;
 }

@@ -52,6 +52,9 @@ export function installMcpRoutes(app: FastifyInstance, d: RouteDeps): void {
 
   app.setNotFoundHandler((req, reply) => refuse(d.log, req, reply, transportError(404, "not_found", "Not Found: MCP is served at /mcp")));
 
+  // Liveness for callers inside the mesh: behind the same gate and per-request certificate check
+  // as /mcp, no session, no log line (a probe every few seconds would drown the request log).
+  app.get("/healthz", (_req, reply) => reply.code(204).send());
   app.post("/mcp", (req, reply) => post(d, req, reply));
   app.get("/mcp", (req, reply) => openStream(d, req, reply));
   app.delete("/mcp", async (req, reply) => {

@@ -52,6 +52,24 @@ async function post(who: Agent, body: string, headers: Record<string, string> = 
 
 const denial = (reason: string) => f.logs.waitFor((e) => e.event === "mcp.request" && e.decision === "deny" && e.reason === reason);
 
+test("GET /healthz answers 204 to a valid certificate and refuses a revoked one", async () => {
+  const probe = async (who: Agent) => {
+    const m = createMtlsFetch(who.tls, { connections: 1 });
+    try {
+      return (await m.fetch(f.url.replace(/\/mcp$/, "/healthz"))).status;
+    } catch {
+      return "refused";
+    } finally {
+      await m.close();
+    }
+  };
+  assert.equal(await probe(agent), 204);
+  const revoked = await f.agent("health-revoked");
+  await f.revoke(revoked.serial);
+  assert.equal(await probe(revoked), "refused");
+  assert.equal(await probe(agent), 204);
+});
+
 test("a body over 1 MiB is refused with 413 and a JSON-RPC error", async () => {
   const r = await post(agent, JSON.stringify({ ...INIT, pad: "x".repeat(1024 * 1024) }));
   assert.equal(r.status, 413);
