@@ -73,6 +73,18 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
   return y;
 }
 
+/** Anything thrown becomes one line: ours as is, yargs' as usage, the OS's named by its errno. */
+function asZtmcpError(e: unknown): ZtmcpError {
+  if (e instanceof ZtmcpError) return e;
+  const err = e as NodeJS.ErrnoException;
+  if (err.name === "YError") return new ZtmcpError("USAGE", err.message, 2);
+  const firstLine = (err.message || String(e)).split("\n")[0]!;
+  if (typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
+    return new ZtmcpError("FS_ERROR", `${err.syscall ?? "I/O"} ${err.path ?? ""}: ${err.code}`.replace(/ +:/, ":"), 1, { errno: err.code });
+  }
+  return new ZtmcpError("INTERNAL", `${firstLine} (run with --log-level debug for the stack)`, 1);
+}
+
 /** Runs the CLI and returns the exit code (does not call process.exit). */
 export async function main(args: string[], io: Io = defaultIo): Promise<number> {
   let json = args.includes("--json") || process.env.ZTMCP_JSON === "true";
@@ -88,12 +100,8 @@ export async function main(args: string[], io: Io = defaultIo): Promise<number> 
     if (result) io.stdout(json ? JSON.stringify(result.data, null, 2) + "\n" : result.text.endsWith("\n") || !result.text ? result.text : result.text + "\n");
     return 0;
   } catch (e) {
-    const err =
-      e instanceof ZtmcpError
-        ? e
-        : (e as { name?: string }).name === "YError"
-          ? new ZtmcpError("USAGE", (e as Error).message, 2)
-          : new ZtmcpError("INTERNAL", (e as Error).stack ?? String(e), 1);
+    const err = asZtmcpError(e);
+    if (!(e instanceof ZtmcpError) && /debug|trace/.test(env("LOG_LEVEL") ?? args.join(" "))) io.stderr(`${(e as Error).stack ?? String(e)}\n`);
     io.stderr(json ? JSON.stringify({ error: { code: err.code, message: err.message, ...err.details } }) + "\n" : `ztmcp: ${err.code}: ${err.message}\n`);
     return err.exitCode;
   }
