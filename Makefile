@@ -30,8 +30,10 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
+# npm does not link a package's own bin into its node_modules/.bin; do it so `npx ztmcp` works here.
 dist/.built: node_modules/.installed $(SOURCES)
 	npm run build
+	@chmod +x dist/cli/bin.js && ln -sf ../../dist/cli/bin.js node_modules/.bin/ztmcp
 	@touch $@
 
 build: dist/.built
