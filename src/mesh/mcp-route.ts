@@ -26,6 +26,8 @@ function isMessage(m: unknown): m is JSONRPCMessage {
   return o.jsonrpc === "2.0" && (typeof o.method === "string" || "result" in o || "error" in o);
 }
 
+const isRequest = (m: unknown): boolean => typeof m === "object" && m !== null && "method" in m && "id" in m;
+
 const transportError = (status: number, reason: string, message: string): Refusal => ({ status, code: RPC.TRANSPORT, reason, message });
 
 function acceptsBoth(req: FastifyRequest): boolean {
@@ -35,12 +37,14 @@ function acceptsBoth(req: FastifyRequest): boolean {
 
 export function installMcpRoutes(app: FastifyInstance, d: RouteDeps): void {
   app.addHook("onRequest", (req, reply, done) => {
-    const refusal = d.guard.check(req, req.method === "POST");
+    const refusal = d.guard.check(req);
     if (refusal) refuse(d.log, req, reply, refusal);
     else done();
   });
 
   app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, req, reply) => {
+    // A body that does not parse still cost the host its parse: one token (the refusal stands).
+    if (req.method === "POST") d.guard.charge(req, 1);
     if (err instanceof BodyError) return refuse(d.log, req, reply, { status: 400, code: err.code === "parse_error" ? RPC.PARSE_ERROR : RPC.INVALID_REQUEST, reason: err.code, message: err.message });
     if (err.code === "FST_ERR_CTP_BODY_TOO_LARGE") return refuse(d.log, req, reply, { status: 413, code: RPC.INVALID_REQUEST, reason: "body_too_large", message: `body larger than ${d.bodyLimit} bytes` });
     if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE" || err.code === "FST_ERR_CTP_INVALID_CONTENT_LENGTH")
@@ -101,10 +105,14 @@ function openStream(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Fas
 }
 
 async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  if (!acceptsBoth(req)) return refuse(d.log, req, reply, transportError(406, "not_acceptable", "Not Acceptable: Client must accept both application/json and text/event-stream"));
   const body = req.body;
   const batch = Array.isArray(body);
   const messages: unknown[] = batch ? body : [body];
+  // Before anything else: one token per JSON-RPC request, so a batch of calls pays for each;
+  // a POST of only notifications or responses (or of junk) costs one.
+  const limited = d.guard.charge(req, Math.max(1, messages.filter(isRequest).length));
+  if (limited) return refuse(d.log, req, reply, limited);
+  if (!acceptsBoth(req)) return refuse(d.log, req, reply, transportError(406, "not_acceptable", "Not Acceptable: Client must accept both application/json and text/event-stream"));
   if (messages.length === 0 || messages.length > d.maxBatch) {
     return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: `a batch holds 1 to ${d.maxBatch} messages` });
   }

@@ -1,4 +1,5 @@
-// Per-identity token buckets: `max` requests per `perMs`, refilled continuously.
+// Per-identity token buckets: `max` requests per `perMs`, refilled continuously. A take of
+// `cost` tokens is all or nothing, so a batch is admitted whole or refused whole.
 
 export interface Limit {
   max: number;
@@ -16,7 +17,7 @@ export class RateLimiter {
   readonly #buckets = new Map<string, Bucket>();
   constructor(private readonly maxTracked = 100_000) {}
 
-  take(key: string, limit: Limit, now: number): Take {
+  take(key: string, limit: Limit, now: number, cost = 1): Take {
     let b = this.#buckets.get(key);
     if (!b) {
       if (this.#buckets.size >= this.maxTracked) this.#buckets.delete(this.#buckets.keys().next().value!);
@@ -26,10 +27,12 @@ export class RateLimiter {
       b.tokens = Math.min(limit.max, b.tokens + ((now - b.at) * limit.max) / limit.perMs);
       b.at = now;
     }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
+    if (b.tokens >= cost) {
+      b.tokens -= cost;
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) * limit.perMs) / limit.max) };
+    // A cost above `max` never fits: the wait until the bucket is full is the honest answer.
+    const missing = Math.min(cost, limit.max) - b.tokens;
+    return { ok: false, retryAfterMs: Math.max(1, Math.ceil((missing * limit.perMs) / limit.max)) };
   }
 }

@@ -1,7 +1,8 @@
 // What every HTTP request on an accepted connection goes through before any MCP work: the
 // certificate is re-checked (revoked or expired since the handshake → refused and the
-// connection closed), its identity gets the current policy's roles, and POSTs pay the
-// identity's rate limit. Identity always comes from the connection, never from a header.
+// connection closed), its identity gets the current policy's roles. POSTs pay the identity's
+// rate limit once parsed (charge()): one token per JSON-RPC request, so a batch cannot buy 32
+// calls for one. Identity always comes from the connection, never from a header.
 import type { IncomingMessage } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { FastifyReply, FastifyRequest } from "fastify";
@@ -108,7 +109,7 @@ export class RequestGuard {
   }
 
   /** undefined: go on (req.raw.auth and .caller are set); otherwise refuse with this. */
-  check(req: FastifyRequest, countAgainstLimit: boolean): Refusal | undefined {
+  check(req: FastifyRequest): Refusal | undefined {
     const peer = this.d.gate.peers.get(req.raw.socket);
     if (!peer) return { status: 403, code: RPC.CERTIFICATE_REFUSED, reason: "no_peer", message: "no verified client certificate on this connection", closeConnection: true };
     const now = this.#now();
@@ -121,10 +122,19 @@ export class RequestGuard {
     if (verdict) {
       return { status: 403, code: RPC.CERTIFICATE_REFUSED, reason: verdict, message: `client certificate refused: ${verdict}`, closeConnection: true };
     }
-    if (!countAgainstLimit) return undefined;
-    const limit = rateLimitFor(policy, caller.identity.roles);
+    return undefined;
+  }
+
+  /**
+   * `cost` tokens of the caller's rate limit, all or nothing: a batch is admitted or refused
+   * whole. Runs after check(), which set req.raw.caller.
+   */
+  charge(req: FastifyRequest, cost: number): Refusal | undefined {
+    const caller = (req.raw as AuthedRequest).caller;
+    if (!caller) return undefined;
+    const limit = rateLimitFor(this.d.policy(), caller.identity.roles);
     if (!limit) return undefined;
-    const taken = this.d.limiter.take(caller.authInfo.clientId, limit, now);
+    const taken = this.d.limiter.take(caller.authInfo.clientId, limit, this.#now(), cost);
     if (taken.ok) return undefined;
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     return {

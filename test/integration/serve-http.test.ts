@@ -14,6 +14,7 @@ let f: HostFixture;
 let agent: Agent;
 const policy = defaultPolicyDocument("mesh.local");
 policy.roles.limited = { tools: ["echo"], rateLimit: { max: 3, per: "3s" } };
+policy.roles.batched = { tools: ["echo"], rateLimit: { max: 2, per: "1h" } };
 
 /** The built-ins, counting live list_changed subscriptions (one per open session). */
 let listListeners = 0;
@@ -188,6 +189,24 @@ test("the role's rate limit trips with 429 and Retry-After, then recovers", asyn
   await new Promise((r) => setTimeout(r, retryAfter * 1000));
   assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "again" } })), "again");
   await c.close();
+});
+
+test("every request in a batch pays the rate limit: a batch larger than the tokens left is refused whole", async () => {
+  const batched = await f.agent("batched-agent", { roles: ["batched"] });
+  const init = await post(batched, JSON.stringify(INIT));
+  assert.equal(init.status, 200);
+  const session = init.headers.get("mcp-session-id") ?? "";
+  const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "echo", arguments: { text: "x" } } });
+  // One token left after initialize; three tools/call in one POST need three.
+  const raw = await post(batched, JSON.stringify([call(2), call(3), call(4)]), { "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" });
+  assert.equal(raw.status, 429);
+  assert.equal(raw.json?.error?.code, RPC.RATE_LIMITED);
+  assert.ok(Number(raw.headers.get("retry-after")) >= 1);
+  const e = await f.logs.waitFor((l) => l.event === "mcp.request" && l.reason === "rate_limited" && String(l.spiffeId).endsWith("/batched-agent"));
+  assert.equal(e.status, 429);
+  // Refused whole: the token left still admits a single call.
+  const one = await post(batched, JSON.stringify(call(5)), { "mcp-session-id": session, "mcp-protocol-version": "2025-06-18" });
+  assert.equal(one.status, 200);
 });
 
 test("progress streams over SSE, and a cancelled call aborts its handler while the session lives on", async () => {
