@@ -2,7 +2,7 @@
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -65,7 +65,7 @@ export interface HostOptions {
   crlFiles?: string[];
   crlGraceMs?: number;
   crlRefreshMs?: number;
-  /** Policy file (watched). Without it, or when it does not exist: `policy`, else the default policy. */
+  /** Policy file (watched); missing or unreadable → POLICY_UNREADABLE. Without it: `policy`, else the default policy. */
   policyPath?: string;
   policy?: PolicyDocument;
   /** What to serve (default: the built-in tools). A given catalog is not closed by the host. */
@@ -95,11 +95,13 @@ export interface Host {
 }
 
 function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; watchPath: string | undefined } {
-  if (o.policyPath !== undefined && existsSync(o.policyPath)) return { policy: loadPolicy(o.policyPath), watchPath: o.policyPath };
+  // Fail closed: a configured policy file that is missing or unreadable stops the host
+  // (POLICY_UNREADABLE), never silently swaps in the broader default policy.
+  if (o.policyPath !== undefined) return { policy: loadPolicy(o.policyPath), watchPath: o.policyPath };
   if (o.policy) return { policy: parsePolicy(JSON.stringify(o.policy), "policy option"), watchPath: undefined };
   const trustDomain = /^spiffe:\/\/([^/]+)\//.exec(identityOf(new X509Certificate(hostChain)).spiffeId ?? "")?.[1] ?? "mesh.local";
-  o.log.warn({ event: "policy.default", path: o.policyPath, trustDomain }, "no policy file: serving with the default policy");
-  return { policy: parsePolicy(JSON.stringify(defaultPolicyDocument(trustDomain)), "default policy"), watchPath: o.policyPath };
+  o.log.warn({ event: "policy.default", trustDomain }, "no policy configured: serving with the default policy");
+  return { policy: parsePolicy(JSON.stringify(defaultPolicyDocument(trustDomain)), "default policy"), watchPath: undefined };
 }
 
 /** Every PEM certificate block in a text. */

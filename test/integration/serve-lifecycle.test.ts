@@ -72,6 +72,24 @@ async function caDir(): Promise<string> {
   return dir;
 }
 
+test("ztmcp serve with a missing policy file exits 1 with POLICY_UNREADABLE instead of serving the default policy", async () => {
+  const dir = await caDir();
+  try {
+    const missing = join(dir, "ca", "no-such-policy.json");
+    // Bounded: a host that (wrongly) starts is killed after the timeout and the test fails.
+    const args = [...NODE_ARGS, "--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "--policy", missing, "serve", "--port", "0"];
+    const r = await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 30_000 }).then(
+      (ok) => ({ status: 0, ...ok }),
+      (e: { code?: number; stdout: string; stderr: string }) => ({ status: e.code, stdout: e.stdout, stderr: e.stderr }),
+    );
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^ztmcp: POLICY_UNREADABLE: .*no-such-policy\.json/m);
+    assert.doesNotMatch(r.stdout, /listening on/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("ztmcp serve prints a working curl line and the connect line, reloads on SIGHUP and exits 0 on SIGTERM", async () => {
   const dir = await caDir();
   const child = spawn(process.execPath, [...NODE_ARGS, "--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "serve", "--port", "0"], { cwd: ROOT, env: { ...process.env, ZTMCP_LOG_LEVEL: "info" } });
