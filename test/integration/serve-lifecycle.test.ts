@@ -80,7 +80,10 @@ test("ztmcp serve with a missing policy file exits 1 with POLICY_UNREADABLE inst
     const args = [...NODE_ARGS, "--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "--policy", missing, "serve", "--port", "0"];
     const r = await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 30_000 }).then(
       (ok) => ({ status: 0, ...ok }),
-      (e: { code?: number; stdout: string; stderr: string }) => ({ status: e.code, stdout: e.stdout, stderr: e.stderr }),
+      (e: unknown) => {
+        const failed = e as { code?: number; stdout: string; stderr: string };
+        return { status: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+      },
     );
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^ztmcp: POLICY_UNREADABLE: .*no-such-policy\.json/m);
