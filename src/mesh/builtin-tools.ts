@@ -1,6 +1,8 @@
 // The host's own tools: enough to see identity and RBAC at work without any upstream.
-// whoami and echo are for every reader; wait shows progress and cancellation; admin__sessions
-// is admin-only in the default policy, so the permission split is visible.
+// whoami and echo are for every reader; wait shows progress and cancellation; ztmcp_sessions
+// is admin-only in the default policy, so the permission split is visible. No built-in name
+// holds `__`: that shape belongs to upstream tools (`<upstream>__<tool>`), which the default
+// operator role reaches with `*__*` without reaching ztmcp_sessions.
 import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CallContext, Catalog } from "./catalog.js";
 
@@ -30,7 +32,7 @@ const TOOLS: Tool[] = [
     },
   },
   {
-    name: "admin__sessions",
+    name: "ztmcp_sessions",
     description: "Live MCP sessions on this host (id prefix, identity, idle time) and the revocation state.",
     inputSchema: { type: "object", properties: {}, additionalProperties: false },
     annotations: { readOnlyHint: true },
@@ -86,7 +88,7 @@ const HANDLERS: Record<string, (args: Record<string, unknown> | undefined, ctx: 
     return { content: [{ type: "text", text: t }] };
   },
   wait,
-  admin__sessions: (_args, { host }) => text({ sessions: host?.sessions() ?? [], revocation: host?.revocation() }),
+  ztmcp_sessions: (_args, { host }) => text({ sessions: host?.sessions() ?? [], revocation: host?.revocation() }),
 };
 
 export function builtinCatalog(): Catalog {

@@ -40,11 +40,20 @@ test("a reader lists only its permitted tools and calls one; its handshake and r
 test("a reader calling an admin-only tool gets the forbidden JSON-RPC error, and the denial is logged", async () => {
   const agent = await f.agent("reader-2");
   const c = await f.connect(agent);
-  await assert.rejects(c.client.callTool({ name: "admin__sessions", arguments: {} }), (e: unknown) => e instanceof McpError && e.code === RPC.FORBIDDEN);
-  const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "admin__sessions" && e.serial === agent.serial);
+  await assert.rejects(c.client.callTool({ name: "ztmcp_sessions", arguments: {} }), (e: unknown) => e instanceof McpError && e.code === RPC.FORBIDDEN);
+  const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "ztmcp_sessions" && e.serial === agent.serial);
   assert.equal(denied.decision, "deny");
   assert.equal(denied.reason, "tool_not_permitted");
   assert.equal(denied.errorCode, RPC.FORBIDDEN);
+  await c.close();
+});
+
+test("the default operator role is denied ztmcp_sessions, which only an admin may call", async () => {
+  const operator = await f.agent("operator-1", { roles: ["operator"] });
+  const c = await f.connect(operator);
+  const { tools } = await c.client.listTools();
+  assert.deepEqual(tools.map((t) => t.name).sort(), ["echo", "wait", "whoami"]);
+  await assert.rejects(c.client.callTool({ name: "ztmcp_sessions", arguments: {} }), (e: unknown) => e instanceof McpError && e.code === RPC.FORBIDDEN);
   await c.close();
 });
 
@@ -52,8 +61,8 @@ test("an admin sees every tool and can list live sessions", async () => {
   const admin = await f.agent("root-admin", { roles: ["admin"] });
   const c = await f.connect(admin);
   const { tools } = await c.client.listTools();
-  assert.ok(tools.some((t) => t.name === "admin__sessions"));
-  const r = await c.client.callTool({ name: "admin__sessions", arguments: {} });
+  assert.ok(tools.some((t) => t.name === "ztmcp_sessions"));
+  const r = await c.client.callTool({ name: "ztmcp_sessions", arguments: {} });
   const out = r.structuredContent as { sessions: { spiffeId: string; id: string }[] };
   assert.ok(out.sessions.some((s) => s.spiffeId === "spiffe://mesh.local/agent/root-admin" && s.id.length === 8));
   await assert.rejects(c.client.callTool({ name: "no_such_tool", arguments: {} }), (e: unknown) => e instanceof McpError && e.code === -32602);
@@ -77,11 +86,11 @@ test("a role with audit: arguments gets its tools/call arguments logged (allowed
   const a = await f.connect(auditor);
   const p = await f.connect(plain);
   await a.client.callTool({ name: "echo", arguments: { text: `audited-${tag}` } });
-  await assert.rejects(a.client.callTool({ name: "admin__sessions", arguments: { probe: `denied-${tag}` } }), McpError);
+  await assert.rejects(a.client.callTool({ name: "ztmcp_sessions", arguments: { probe: `denied-${tag}` } }), McpError);
   await p.client.callTool({ name: "echo", arguments: { text: `private-${tag}` } });
   const audited = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "echo" && e.serial === auditor.serial);
   assert.deepEqual(audited.auditArguments, { text: `audited-${tag}` });
-  const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "admin__sessions" && e.serial === auditor.serial);
+  const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "ztmcp_sessions" && e.serial === auditor.serial);
   assert.equal(denied.decision, "deny");
   assert.deepEqual(denied.auditArguments, { probe: `denied-${tag}` });
   const unaudited = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "echo" && e.serial === plain.serial);

@@ -108,6 +108,6 @@ test("a CRL past its nextUpdate fails closed for everyone, loudly, until a fresh
   f.writeCrl("intermediate", f.crlPem("intermediate", []));
   assert.equal(f.host.reloadCrls(), true);
   const c = await f.connect(agent);
-  await assert.rejects(c.client.callTool({ name: "admin__sessions", arguments: {} }), McpError);
+  await assert.rejects(c.client.callTool({ name: "ztmcp_sessions", arguments: {} }), McpError);
   await c.close();
 });

@@ -57,3 +57,10 @@ test("an invalid policy names the JSON pointer of the problem", () => {
   assert.equal(bad({ trustDomain: "mesh.local", roles: {}, extra: 1 }).code, "POLICY_INVALID");
   assert.doesNotThrow(() => parsePolicy(JSON.stringify(defaultPolicyDocument("mesh.local"))));
 });
+
+test("the default policy's operator reaches upstream tools and the plain built-ins but not ztmcp_sessions; admin does", () => {
+  const starter = parsePolicy(JSON.stringify(defaultPolicyDocument("mesh.local")), "default");
+  for (const tool of ["whoami", "echo", "wait", "fs__write_file"]) assert.equal(authorize(starter, ["operator"], "tool", tool).allow, true, tool);
+  assert.deepEqual(authorize(starter, ["operator"], "tool", "ztmcp_sessions"), { allow: false, reason: "tool_not_permitted" });
+  assert.equal(authorize(starter, ["admin"], "tool", "ztmcp_sessions").allow, true);
+});
