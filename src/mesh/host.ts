@@ -61,7 +61,7 @@ export interface HostOptions {
   caDir?: string;
   /** Trusted root PEM (default <caDir>/root.pem). Only our root: clients send leaf + intermediate. */
   trust?: string;
-  /** Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
+  /** [root CRL, intermediate CRL(s)], in that order: each is bound to its issuer. Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
   crlFiles?: string[];
   crlGraceMs?: number;
   crlRefreshMs?: number;
@@ -117,10 +117,15 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   const { policy: firstPolicy, watchPath } = initialPolicy(o, chain);
   const policy = new LivePolicy(firstPolicy, watchPath, log);
+  // Each CRL file is bound to its issuer: the first to our root, the others to the
+  // intermediate(s) in the host's own chain.
+  const [rootCrl, ...intermediateCrls] = o.crlFiles ?? [join(caDir, "root.crl.pem"), join(caDir, "intermediate.crl.pem")];
+  const intermediates = pemBlocks(chain).slice(1);
   const revocation = new RevocationList({
-    crlFiles: o.crlFiles ?? [join(caDir, "root.crl.pem"), join(caDir, "intermediate.crl.pem")],
-    // Our root and the intermediate(s) in the host's own chain may sign CRLs.
-    issuers: [...pemBlocks(trust), ...pemBlocks(chain).slice(1)],
+    crls: [
+      ...(rootCrl === undefined ? [] : [{ path: rootCrl, issuers: pemBlocks(trust) }]),
+      ...intermediateCrls.map((path) => ({ path, issuers: intermediates })),
+    ],
     graceMs: o.crlGraceMs ?? 0,
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,

@@ -1,18 +1,26 @@
 // Live revocation: the revoked serials of our CRLs in one in-memory Set, so the handshake gate
 // and every request check revocation in O(1) whatever the CRL's size (OpenSSL's own CRL check
-// re-walks the CRL on every handshake; DESIGN.md). Each CRL must verify against one of our CA
-// certificates; a bad or unreadable file keeps the last good one; a CRL past its nextUpdate
-// (plus grace) makes the host refuse everyone until a fresh one arrives.
+// re-walks the CRL on every handshake; DESIGN.md). Each CRL file is bound to its own issuer
+// (root.crl to the root, intermediate.crl to the intermediate) and may only move forward: a
+// lower crlNumber than the last good one (a replayed old CRL would un-revoke), or the same
+// number with other content, is refused like a bad signature. A bad or unreadable file keeps
+// the last good one; a CRL past its nextUpdate (plus grace) makes the host refuse everyone
+// until a fresh one arrives.
+import { createHash } from "node:crypto";
 import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parseCrl, verifyCrl, type ParsedCrl } from "../pki/crl.js";
 import { ZtmcpError } from "../errors.js";
 import type { Logger } from "../log.js";
 
-export interface RevocationOptions {
-  crlFiles: readonly string[];
-  /** PEM certificates a CRL may be signed by (our root and intermediate). */
+export interface CrlSource {
+  path: string;
+  /** PEM certificates this file's CRL may be signed by: the root for root.crl, the intermediate for intermediate.crl. */
   issuers: readonly string[];
+}
+
+export interface RevocationOptions {
+  crls: readonly CrlSource[];
   /** How long past nextUpdate a CRL is still trusted (default 0: fail closed at nextUpdate). */
   graceMs?: number;
   /** Re-read interval, besides file-change events (default 60 s). */
@@ -25,9 +33,17 @@ export type RevocationVerdict = "revoked" | "crl_stale" | undefined;
 
 interface Loaded {
   serials: ReadonlySet<string>;
-  crlNumber: string | undefined;
+  crlNumber: bigint | undefined;
+  /** SHA-256 of the DER: the same crlNumber must mean the same CRL. */
+  digest: string;
   nextUpdate: number | undefined;
   source: string;
+}
+
+/** Why a file's CRL was not taken: `invalid` (unreadable, bad signature), `rollback`, … */
+interface Rejection {
+  reason: "invalid" | "no_crl_number" | "rollback" | "same_number_different_content";
+  err: string;
 }
 
 export interface RevocationStatus {
@@ -53,14 +69,16 @@ export class RevocationList {
 
   /** First load: every CRL file must be readable and valid, else the host does not start. */
   start(): void {
-    for (const path of this.options.crlFiles) {
-      const loaded = this.#read(path);
-      if (loaded instanceof Error) throw new ZtmcpError("CRL_INVALID", `${path}: ${loaded.message}`);
+    for (const source of this.options.crls) {
+      const { path } = source;
+      const loaded = this.#read(source);
+      if (!("serials" in loaded)) throw new ZtmcpError("CRL_INVALID", `${path}: ${loaded.err}`);
       this.#byFile.set(path, loaded);
     }
     this.#rebuild();
-    for (const dir of new Set(this.options.crlFiles.map((f) => dirname(f)))) {
-      const names = new Set(this.options.crlFiles.filter((f) => dirname(f) === dir).map((f) => basename(f)));
+    const paths = this.options.crls.map((c) => c.path);
+    for (const dir of new Set(paths.map((f) => dirname(f)))) {
+      const names = new Set(paths.filter((f) => dirname(f) === dir).map((f) => basename(f)));
       try {
         const w = watch(dir, (_type, name) => {
           if (name === null || names.has(name)) this.#scheduleReload();
@@ -92,18 +110,19 @@ export class RevocationList {
   /** Re-reads every CRL; a file that fails keeps its last good version. Returns true when all loaded. */
   reload(): boolean {
     let ok = true;
-    for (const path of this.options.crlFiles) {
-      const loaded = this.#read(path);
-      if (loaded instanceof Error) {
+    for (const source of this.options.crls) {
+      const { path } = source;
+      const previous = this.#byFile.get(path);
+      const loaded = this.#read(source);
+      if (!("serials" in loaded)) {
         ok = false;
-        this.options.log.error({ event: "crl.error", path, err: loaded.message }, "CRL rejected; keeping the last good one");
+        this.options.log.error({ event: "crl.error", path, ...loaded, keptCrlNumber: previous?.crlNumber?.toString() }, "CRL rejected; keeping the last good one");
         continue;
       }
-      const previous = this.#byFile.get(path);
       this.#byFile.set(path, loaded);
-      if (previous?.crlNumber !== loaded.crlNumber || previous?.serials.size !== loaded.serials.size) {
+      if (previous?.digest !== loaded.digest) {
         this.options.log.info(
-          { event: "crl.load", path, crlNumber: loaded.crlNumber, entries: loaded.serials.size, nextUpdate: iso(loaded.nextUpdate) },
+          { event: "crl.load", path, crlNumber: loaded.crlNumber?.toString(), entries: loaded.serials.size, nextUpdate: iso(loaded.nextUpdate) },
           "CRL loaded",
         );
       }
@@ -112,15 +131,20 @@ export class RevocationList {
     return ok;
   }
 
-  #read(path: string): Loaded | Error {
+  /** The file's CRL if it may replace the last good one, else why not. */
+  #read({ path, issuers }: CrlSource): Loaded | Rejection {
     let crl: ParsedCrl;
+    let der: Buffer;
     try {
-      crl = parseCrl(crlDer(readFileSync(path)));
+      der = crlDer(readFileSync(path));
+      crl = parseCrl(der);
     } catch (e) {
-      return new Error(`unreadable CRL: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      return { reason: "invalid", err: `unreadable CRL: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
-    if (!this.options.issuers.some((issuer) => safeVerify(crl, issuer))) return new Error("CRL signature does not verify against our CA");
-    return { serials: new Set(crl.serials), crlNumber: crl.crlNumber?.toString(), nextUpdate: crl.nextUpdate?.getTime(), source: path };
+    if (!issuers.some((issuer) => safeVerify(crl, issuer))) return { reason: "invalid", err: "CRL signature does not verify against the CA certificate this file belongs to" };
+    const loaded = { serials: new Set(crl.serials), crlNumber: crl.crlNumber, digest: createHash("sha256").update(der).digest("hex"), nextUpdate: crl.nextUpdate?.getTime(), source: path };
+    const previous = this.#byFile.get(path);
+    return (previous && regression(previous, loaded)) ?? loaded;
   }
 
   #rebuild(): void {
@@ -151,11 +175,22 @@ export class RevocationList {
 
   status(): RevocationStatus {
     return {
-      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber, entries: l.serials.size, nextUpdate: iso(l.nextUpdate) })),
+      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber?.toString(), entries: l.serials.size, nextUpdate: iso(l.nextUpdate) })),
       revokedSerials: this.#revoked.size,
       stale: this.#now() > this.#staleAt,
     };
   }
+}
+
+/** Why a validly signed CRL must not replace the last good one of the same file, if it must not. */
+function regression(previous: Loaded, next: Loaded): Rejection | undefined {
+  if (previous.crlNumber === undefined) return undefined;
+  if (next.crlNumber === undefined) return { reason: "no_crl_number", err: "CRL has no crlNumber where the last good one had one" };
+  if (next.crlNumber < previous.crlNumber) return { reason: "rollback", err: `crlNumber ${next.crlNumber} is lower than the last good ${previous.crlNumber}` };
+  if (next.crlNumber === previous.crlNumber && next.digest !== previous.digest) {
+    return { reason: "same_number_different_content", err: `crlNumber ${next.crlNumber} reused for a different CRL` };
+  }
+  return undefined;
 }
 
 /** DER from a PEM or DER file, decoding base64 directly: large PEM CRLs overflow the x509 PEM decoder. */

@@ -74,6 +74,35 @@ test("a CRL that fails its signature check is rejected and the last good one sta
   assert.equal(f.host.reloadCrls(), true);
 });
 
+test("an older CRL written back (rollback), a reused crlNumber or a root-signed intermediate CRL is refused and the revocation stays", async () => {
+  const { buildCrl, crlToPem, parseCrl } = await import("../../src/pki/crl.js");
+  const { toPem } = await import("../../src/pki/certificate.js");
+  const path = join(f.caDir, "intermediate.crl.pem");
+  const agent = await f.agent("rollback-target");
+  const older = readFileSync(path);
+  await f.revoke(agent.serial);
+  const current = readFileSync(path);
+  const refusedAs = async (reason: string, pem: string | Buffer) => {
+    const mark = f.logs.events.length;
+    f.writeCrl("intermediate", pem);
+    assert.equal(f.host.reloadCrls(), false);
+    const e = await f.logs.waitFor((l) => l.event === "crl.error" && l.reason === reason && f.logs.events.indexOf(l) >= mark);
+    assert.equal(e.level, 50);
+    await assert.rejects(f.connect(agent));
+  };
+  // Validly signed and unexpired, but it predates the revocation: it would un-revoke the agent.
+  await refusedAs("rollback", older);
+  const sameNumber = parseCrl(current).crlNumber!;
+  const { intermediate } = f.ca;
+  const reissued = buildCrl({ issuerCert: toPem(intermediate.cert), issuerKey: intermediate.key.privateKey, keyType: intermediate.key.type, crlNumber: sameNumber, thisUpdate: new Date(), nextUpdate: new Date(Date.now() + 3_600_000), entries: [] });
+  await refusedAs("same_number_different_content", crlToPem(reissued));
+  // Our root's CRL is good, but not for the intermediate's file.
+  await refusedAs("invalid", f.crlPem("root", []));
+  await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "revoked");
+  f.writeCrl("intermediate", current);
+  assert.equal(f.host.reloadCrls(), true);
+});
+
 test("a revoked intermediate (root CRL) refuses every leaf it issued, resumed TLS sessions included", async () => {
   const agent = await f.agent("under-bad-intermediate");
   const c = await f.connect(agent);
