@@ -11,6 +11,9 @@ const DURATION = "^(?:[0-9]{1,9}[smhdwy])+$";
 /** No `__` inside a name, so `<upstream>__<tool>` always splits at the first `__`. */
 export const UPSTREAM_NAME = "^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$";
 
+/** Prefixes of the host's own names (`ztmcp_sessions`, the former `admin__sessions`): an upstream may not take them. */
+export const RESERVED_UPSTREAM_NAMES: readonly string[] = ["admin", "ztmcp"];
+
 const COMMON_PROPERTIES = {
   timeout: { type: "string", pattern: DURATION, description: "per-call timeout (default 60s)" },
 } as const;
@@ -118,6 +121,9 @@ export function parseGatewayConfig(text: string, source = "gateway config", base
     throw invalid(source, err?.instancePath ?? "", `${err?.message ?? "invalid"}${extra}`);
   }
   const upstreams = Object.entries(doc.upstreams).map(([name, raw]): UpstreamSpec => {
+    if (RESERVED_UPSTREAM_NAMES.includes(name.toLowerCase())) {
+      throw invalid(source, `/upstreams/${name}`, `"${name}" is reserved for the host's own tools`);
+    }
     const timeoutMs = raw.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(raw.timeout);
     if (raw.command !== undefined) {
       return Object.freeze({

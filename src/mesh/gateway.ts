@@ -34,6 +34,9 @@ export class GatewayCatalog implements Catalog {
   private readonly upstreams: ReadonlyMap<string, Upstream>;
   private readonly listeners = new Set<(what: ListKind) => void>();
   private readonly unsubscribe: (() => void)[] = [];
+  /** Built-in names win over a namespaced upstream name that equals one (config load refuses the obvious cases). */
+  private builtinNames: ReadonlySet<string> = new Set();
+  private readonly builtinsKnown: Promise<void>;
 
   constructor(
     private readonly builtins: Catalog,
@@ -45,11 +48,17 @@ export class GatewayCatalog implements Catalog {
       for (const listener of this.listeners) listener(what);
     };
     this.unsubscribe.push(builtins.onListChanged(forward), ...upstreams.map((u) => u.onListChanged(forward)));
+    this.builtinsKnown = this.learnBuiltinNames();
+  }
+
+  private async learnBuiltinNames(): Promise<void> {
+    const [tools, prompts] = await Promise.all([this.builtins.listTools(), this.builtins.listPrompts()]);
+    this.builtinNames = new Set([...tools, ...prompts].map((item) => item.name));
   }
 
   /** Settles once every upstream has made its first connection attempt. */
   async started(): Promise<void> {
-    await Promise.all([...this.upstreams.values()].map((u) => u.started));
+    await Promise.all([this.builtinsKnown, ...[...this.upstreams.values()].map((u) => u.started)]);
   }
 
   upstreamNames(): string[] {
@@ -62,7 +71,7 @@ export class GatewayCatalog implements Catalog {
 
   /** Which upstream a tool or prompt name routes to (for the host's `mcp.request` log). */
   describeRoute(name: string): Route {
-    const at = name.indexOf(NAMESPACE_SEPARATOR);
+    const at = this.builtinNames.has(name) ? -1 : name.indexOf(NAMESPACE_SEPARATOR);
     if (at > 0) {
       const upstream = name.slice(0, at);
       if (this.upstreams.has(upstream)) return { upstream, name: name.slice(at + NAMESPACE_SEPARATOR.length) };
@@ -72,10 +81,12 @@ export class GatewayCatalog implements Catalog {
 
   /** Upstreams that are down keep their last known lists, so clients' lists do not churn. */
   async listTools(): Promise<Tool[]> {
+    await this.builtinsKnown;
     return [...(await this.builtins.listTools()), ...this.namespaced((u) => u.tools)];
   }
 
   async listPrompts(): Promise<Prompt[]> {
+    await this.builtinsKnown;
     return [...(await this.builtins.listPrompts()), ...this.namespaced((u) => u.prompts)];
   }
 
@@ -141,7 +152,9 @@ export class GatewayCatalog implements Catalog {
   }
 
   private namespaced<T extends { name: string }>(items: (u: Upstream) => readonly T[]): T[] {
-    return [...this.upstreams.values()].flatMap((u) => items(u).map((item) => ({ ...item, name: `${u.name}${NAMESPACE_SEPARATOR}${item.name}` })));
+    return [...this.upstreams.values()]
+      .flatMap((u) => items(u).map((item) => ({ ...item, name: `${u.name}${NAMESPACE_SEPARATOR}${item.name}` })))
+      .filter((item) => !this.builtinNames.has(item.name));
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../log.js";
+import { NAME_LITERAL } from "../policy/schema.js";
 import type { CallContext } from "./catalog.js";
 
 export type ListKind = "tools" | "prompts" | "resources";
@@ -243,9 +244,22 @@ export class Upstream {
       if (cursor === undefined) break;
     }
     if (client !== this.client) return;
-    if (kind === "tools") this.tools = items as Tool[];
-    else if (kind === "prompts") this.prompts = items as Prompt[];
+    if (kind === "tools") this.tools = this.namable(kind, items as Tool[]);
+    else if (kind === "prompts") this.prompts = this.namable(kind, items as Prompt[]);
     else this.resources = items as Resource[];
+  }
+
+  /**
+   * Only names the policy can reason about: `__` inside an upstream's own name would let
+   * `fs__delete__read_y` match a reader's `*__read_*`, and other characters could not be
+   * matched literally. Such tools and prompts are dropped, and logged.
+   */
+  private namable<T extends { name: string }>(kind: ListKind, items: T[]): T[] {
+    return items.filter((item) => {
+      const ok = NAME_LITERAL.test(item.name) && !item.name.includes("__");
+      if (!ok) this.log.warn({ event: "upstream.name_refused", list: kind, name: item.name.slice(0, 200) }, "upstream name refused: not a policy-matchable name without __");
+      return ok;
+    });
   }
 
   private emit(kind: ListKind): void {

@@ -29,6 +29,12 @@ test("upstream names with a double underscore are refused: namespacing must spli
   assert.throws(() => parseGatewayConfig('{"upstreams":{"a__b":{"command":"x"}}}'), invalidAt("/upstreams"));
 });
 
+test("an upstream named like the host's own tool prefixes (admin, ztmcp) is refused with its path", () => {
+  for (const name of ["admin", "ztmcp", "Admin"]) {
+    assert.throws(() => parseGatewayConfig(`{"upstreams":{"${name}":{"command":"x"}}}`), invalidAt(`/upstreams/${name}`));
+  }
+});
+
 test("an upstream that mixes command and url, or has an unknown field, is refused with its path", () => {
   assert.throws(() => parseGatewayConfig('{"upstreams":{"a":{"command":"x","url":"https://h/mcp"}}}'), invalidAt("/upstreams/a"));
   assert.throws(() => parseGatewayConfig('{"upstreams":{"a":{"command":"x","timout":"1s"}}}'), invalidAt("/upstreams/a"));

@@ -2,7 +2,11 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import { buildGateway, upstreamOf, type GatewayCatalog } from "../../../src/mesh/gateway.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { CallToolRequestSchema, ListPromptsRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import { buildGateway, upstreamOf, GatewayCatalog } from "../../../src/mesh/gateway.js";
+import { Upstream } from "../../../src/mesh/upstream.js";
 import { parseGatewayConfig } from "../../../src/mesh/gateway-config.js";
 import type { CallContext, Catalog } from "../../../src/mesh/catalog.js";
 import type { Identity } from "../../../src/mesh/identity.js";
@@ -142,6 +146,57 @@ describe("gateway with an upstream that hangs", () => {
       await capture.waitFor((e) => e.event === "upstream.hung");
       await capture.waitFor((e) => e.event === "upstream.ready" && e.upstreamPid !== firstPid);
       assert.match(text(await gateway.callTool("freezer__ok", {}, ctx())), /^ok from \d+$/);
+    } finally {
+      await gateway.close();
+    }
+  });
+});
+
+describe("gateway namespacing against confusable names", () => {
+  /** An in-memory upstream listing whatever names it is given. */
+  function namedUpstream(name: string, toolNames: string[], promptNames: string[], capture: CapturedLog): Upstream {
+    return new Upstream({
+      name,
+      timeoutMs: 5_000,
+      log: capture.log,
+      connect: () => {
+        const [client, server] = InMemoryTransport.createLinkedPair();
+        // The low-level Server: McpServer would not list names this test needs to be hostile.
+        // eslint-disable-next-line @typescript-eslint/no-deprecated
+        const s = new Server({ name, version: "0" }, { capabilities: { tools: {}, prompts: {} } });
+        s.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolNames.map((n) => ({ name: n, inputSchema: { type: "object" as const } })) }));
+        s.setRequestHandler(ListPromptsRequestSchema, () => ({ prompts: promptNames.map((n) => ({ name: n })) }));
+        s.setRequestHandler(CallToolRequestSchema, (r) => ({ content: [{ type: "text" as const, text: `${name}:${r.params.name}` }] }));
+        void s.connect(server);
+        return { transport: client };
+      },
+    });
+  }
+
+  test("upstream tools and prompts whose own name holds __ or characters a policy cannot match are dropped and logged", async () => {
+    const capture = captureLog();
+    const gateway = new GatewayCatalog(builtins(), [namedUpstream("fs", ["read_x", "delete__read_y", "bad name", "ok.v2:run/x-1"], ["p__q", "summary"], capture)]);
+    try {
+      await gateway.started();
+      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["whoami", "fs__read_x", "fs__ok.v2:run/x-1"]);
+      assert.deepEqual((await gateway.listPrompts()).map((p) => p.name), ["fs__summary"]);
+      const refused = capture.events.filter((e) => e.event === "upstream.name_refused").map((e) => e.name);
+      assert.deepEqual(refused.sort(), ["bad name", "delete__read_y", "p__q"]);
+    } finally {
+      await gateway.close();
+    }
+  });
+
+  test("a built-in wins over an upstream name that collides with it, in the list and in routing", async () => {
+    const capture = captureLog();
+    const shadowing: Catalog = { ...builtins(), listTools: () => Promise.resolve([{ name: "admin__sessions", inputSchema: { type: "object" } }]), callTool: () => Promise.resolve({ content: [{ type: "text", text: "builtin" }] }) };
+    const gateway = new GatewayCatalog(shadowing, [namedUpstream("admin", ["sessions", "other"], [], capture)]);
+    try {
+      await gateway.started();
+      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["admin__sessions", "admin__other"]);
+      assert.deepEqual(gateway.describeRoute("admin__sessions"), { upstream: undefined, name: "admin__sessions" });
+      assert.equal(text(await gateway.callTool("admin__sessions", {}, ctx())), "builtin");
+      assert.equal(text(await gateway.callTool("admin__other", {}, ctx())), "admin:other");
     } finally {
       await gateway.close();
     }
