@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { Ajv } from "ajv";
 import { parseDuration } from "../duration.js";
 import { ZtmcpError } from "../errors.js";
+import { documentError, parseJsonDocument } from "../json-document.js";
 
 const DURATION = "^(?:[0-9]{1,9}[smhdwy])+$";
 /** No `__` inside a name, so `<upstream>__<tool>` always splits at the first `__`. */
@@ -101,25 +102,11 @@ const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<{ upstreams: Record<string, RawUpstream> }>(GATEWAY_CONFIG_SCHEMA);
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-function invalid(source: string, pointer: string, message: string): ZtmcpError {
-  return new ZtmcpError("GATEWAY_CONFIG_INVALID", `${source}: ${pointer || "/"}: ${message}`, 1, { pointer });
-}
+const invalid = (source: string, pointer: string, message: string): ZtmcpError => documentError("GATEWAY_CONFIG_INVALID", source, pointer, message);
 
 /** Relative paths (cwd, identity, ca) resolve against `baseDir`. */
 export function parseGatewayConfig(text: string, source = "gateway config", baseDir = process.cwd()): GatewayConfig {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw invalid(source, "", `not valid JSON (${(e as Error).message})`);
-  }
-  if (!validate(doc)) {
-    // oneOf reports every branch; the most specific error is the deepest one.
-    const errors = [...(validate.errors ?? [])].sort((a, b) => b.instancePath.length - a.instancePath.length);
-    const err = errors.find((e) => e.keyword !== "oneOf") ?? errors[0];
-    const extra = err?.keyword === "additionalProperties" ? ` (${String(err.params.additionalProperty)})` : "";
-    throw invalid(source, err?.instancePath ?? "", `${err?.message ?? "invalid"}${extra}`);
-  }
+  const doc = parseJsonDocument(text, source, validate, "GATEWAY_CONFIG_INVALID");
   const upstreams = Object.entries(doc.upstreams).map(([name, raw]): UpstreamSpec => {
     if (RESERVED_UPSTREAM_NAMES.includes(name.toLowerCase())) {
       throw invalid(source, `/upstreams/${name}`, `"${name}" is reserved for the host's own tools`);

@@ -5,6 +5,7 @@ import { POLICY_SCHEMA } from "./schema.js";
 import { globToRegExp } from "./glob.js";
 import { parseDuration } from "../duration.js";
 import { ZtmcpError } from "../errors.js";
+import { documentError, parseJsonDocument } from "../json-document.js";
 
 export interface RoleSpec {
   description?: string;
@@ -42,22 +43,10 @@ export interface Policy {
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
 
-function invalid(source: string, pointer: string, message: string): ZtmcpError {
-  return new ZtmcpError("POLICY_INVALID", `${source}: ${pointer || "/"}: ${message}`, 1, { pointer });
-}
+const invalid = (source: string, pointer: string, message: string): ZtmcpError => documentError("POLICY_INVALID", source, pointer, message);
 
 export function parsePolicy(text: string, source = "policy"): Policy {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    throw invalid(source, "", `not valid JSON (${(e as Error).message})`);
-  }
-  if (!validate(doc)) {
-    const err = validate.errors?.[0];
-    const extra = err?.keyword === "additionalProperties" ? ` (${String(err.params.additionalProperty)})` : "";
-    throw invalid(source, err?.instancePath ?? "", `${err?.message ?? "invalid"}${extra}`);
-  }
+  const doc = parseJsonDocument(text, source, validate, "POLICY_INVALID");
   const roles = new Map<string, Role>();
   for (const [name, spec] of Object.entries(doc.roles)) {
     roles.set(
