@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync, watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
-import { parseCrl, verifyCrl, type ParsedCrl } from "../pki/crl.js";
+import { parseCrl, toDer, verifyCrl, type ParsedCrl } from "../pki/crl.js";
 import { ZtmcpError } from "../errors.js";
 import type { Logger } from "../log.js";
 
@@ -136,7 +136,7 @@ export class RevocationList {
     let crl: ParsedCrl;
     let der: Buffer;
     try {
-      der = crlDer(readFileSync(path));
+      der = toDer(readFileSync(path));
       crl = parseCrl(der);
     } catch (e) {
       return { reason: "invalid", err: `unreadable CRL: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
@@ -191,14 +191,6 @@ function regression(previous: Loaded, next: Loaded): Rejection | undefined {
     return { reason: "same_number_different_content", err: `crlNumber ${next.crlNumber} reused for a different CRL` };
   }
   return undefined;
-}
-
-/** DER from a PEM or DER file, decoding base64 directly: large PEM CRLs overflow the x509 PEM decoder. */
-function crlDer(file: Buffer): Buffer {
-  if (file[0] === 0x30) return file;
-  const m = /-----BEGIN X509 CRL-----([^-]+)-----END X509 CRL-----/.exec(file.toString("latin1"));
-  if (!m) throw new Error("no X509 CRL PEM block");
-  return Buffer.from(m[1]!.replace(/\s+/g, ""), "base64");
 }
 
 function safeVerify(crl: ParsedCrl, issuer: string): boolean {

@@ -1,6 +1,6 @@
 // X.509 v2 CRLs (RFC 5280 5.x), built and read in linear time (see der.ts for why not
 // X509CrlGenerator). Building 100k entries takes a fraction of a second; so does reading them.
-import { KeyObject, X509Certificate, createHash, sign, verify } from "node:crypto";
+import { KeyObject, X509Certificate, sign, verify } from "node:crypto";
 import { x509 } from "./crypto-provider.js";
 import * as der from "./der.js";
 import type { KeyType } from "./keys.js";
@@ -61,32 +61,29 @@ function entry(e: CrlEntry): Buffer {
   return der.sequence(der.integerFromHex(e.serial), der.time(e.revokedAt), ...ext);
 }
 
-/** The issuer's subject Name exactly as encoded in its certificate, and its key identifier. */
-function issuerOf(certDer: Buffer): { name: Buffer; keyId: Buffer } {
-  const x = new X509Certificate(certDer);
-  const root = der.readNode(certDer, 0);
-  const tbs = der.children(certDer, root)[0]!;
+/** The certificate's subject Name exactly as encoded in it (a CRL's issuer must match byte for byte). */
+function subjectNameDer(certDer: Buffer): Buffer {
+  const tbs = der.children(certDer, der.readNode(certDer, 0))[0]!;
   const fields = der.children(certDer, tbs);
   const skip = fields[0]?.tag === der.TAG.CONTEXT_0 ? 1 : 0; // [0] version
-  const subject = fields[skip + 4]!;
-  return { name: der.raw(certDer, subject), keyId: skiOf(x) };
+  return der.raw(certDer, fields[skip + 4]!);
 }
 
-function skiOf(cert: X509Certificate): Buffer {
-  // Node prints no SKI; compute it as RFC 5280 4.2.1.2 method (1), the same way @peculiar/x509 does.
-  const spki = cert.publicKey.export({ format: "der", type: "spki" });
-  const root = der.readNode(spki, 0);
-  const bits = der.children(spki, root)[1]!;
-  return createHash("sha1").update(der.content(spki, bits).subarray(1)).digest();
+/** The issuer's own Subject Key Identifier: the CRL's AKI must equal it, however it was derived. */
+function subjectKeyId(certDer: Buffer): Buffer {
+  const ski = new x509.X509Certificate(new Uint8Array(certDer)).getExtension(x509.SubjectKeyIdentifierExtension);
+  if (!ski) throw new der.DerError("the issuing CA certificate has no Subject Key Identifier");
+  return Buffer.from(ski.keyId, "hex");
 }
 
 /**
- * The first PEM block's bytes (or the DER as given). Not x509.PemConverter: its regex overflows
- * the stack on a multi-megabyte block such as a 100k-entry CRL; Node's base64 decoder skips the
- * line breaks itself.
+ * The first PEM block's bytes, or the DER as given (a buffer starting with a SEQUENCE tag). Not
+ * x509.PemConverter: its regex overflows the stack on a multi-megabyte block such as a
+ * 100k-entry CRL; Node's base64 decoder skips the line breaks itself.
  */
-export function toDer(certOrCrl: string | Buffer): Buffer {
-  if (Buffer.isBuffer(certOrCrl)) return certOrCrl;
+export function toDer(input: string | Buffer): Buffer {
+  if (Buffer.isBuffer(input) && input[0] === der.TAG.SEQUENCE) return input;
+  const certOrCrl = input.toString("latin1");
   const begin = certOrCrl.indexOf("-----BEGIN ");
   const bodyStart = begin < 0 ? -1 : certOrCrl.indexOf("-----", begin + 11);
   const end = bodyStart < 0 ? -1 : certOrCrl.indexOf("-----END ", bodyStart + 5);
@@ -97,7 +94,8 @@ export function toDer(certOrCrl: string | Buffer): Buffer {
 }
 
 export function buildCrl(p: CrlParams): Buffer {
-  const issuer = issuerOf(toDer(p.issuerCert));
+  const issuerDer = toDer(p.issuerCert);
+  const issuer = { name: subjectNameDer(issuerDer), keyId: subjectKeyId(issuerDer) };
   const revoked: Buffer[] = [];
   for (const e of p.entries) revoked.push(entry(e));
   const extensions = der.tlv(
@@ -139,7 +137,7 @@ export interface ParsedCrl {
 
 /** Reads a CRL (PEM or DER). Throws on anything structurally wrong. Does not check the signature. */
 export function parseCrl(input: string | Buffer): ParsedCrl {
-  const buf = Buffer.isBuffer(input) && input[0] === der.TAG.SEQUENCE ? input : toDer(input.toString());
+  const buf = toDer(input);
   const root = der.readNode(buf, 0);
   if (root.end !== buf.length) throw new der.DerError("trailing bytes after the CRL");
   const [tbsNode, algNode, sigNode] = der.children(buf, root);
@@ -193,7 +191,7 @@ export function parseCrl(input: string | Buffer): ParsedCrl {
 /** True when the CRL was signed by this certificate's key and names it as issuer. */
 export function verifyCrl(crl: ParsedCrl, issuerCert: string | Buffer): boolean {
   const certDer = toDer(issuerCert);
-  if (!issuerOf(certDer).name.equals(crl.issuer)) return false;
+  if (!subjectNameDer(certDer).equals(crl.issuer)) return false;
   const hash = HASH_BY_OID.get(crl.signatureOid);
   if (hash === undefined) return false;
   return verify(hash, crl.tbs, new X509Certificate(certDer).publicKey, crl.signature);
