@@ -107,19 +107,26 @@ export class GatewayCatalog implements Catalog {
     return all;
   }
 
-  callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
+  /** The upstream a namespaced name goes to and the name it has there; undefined for built-ins. */
+  private routed(name: string): { upstream: Upstream; name: string } | undefined {
     const route = this.describeRoute(name);
     const upstream = route.upstream === undefined ? undefined : this.upstreams.get(route.upstream);
-    if (!upstream) return this.builtins.callTool(name, args, ctx);
+    return upstream && { upstream, name: route.name };
+  }
+
+  callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
+    const route = this.routed(name);
+    if (!route) return this.builtins.callTool(name, args, ctx);
+    const { upstream } = route;
     return upstream.request("tools/call", ctx, (client, options) =>
       client.request({ method: "tools/call", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, options),
     );
   }
 
   getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
-    const route = this.describeRoute(name);
-    const upstream = route.upstream === undefined ? undefined : this.upstreams.get(route.upstream);
-    if (!upstream) return this.builtins.getPrompt(name, args, ctx);
+    const route = this.routed(name);
+    if (!route) return this.builtins.getPrompt(name, args, ctx);
+    const { upstream } = route;
     return upstream.request("prompts/get", ctx, (client, options) =>
       client.request({ method: "prompts/get", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, options),
     );

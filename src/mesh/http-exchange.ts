@@ -4,6 +4,9 @@
 import type { ServerResponse } from "node:http";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
 
+/** One JSON-RPC message as a Server-Sent Event, as Streamable HTTP frames it. */
+export const sseEvent = (message: JSONRPCMessage): string => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+
 export class HttpExchange {
   readonly waiting = new Set<RequestId>();
   readonly #replies: JSONRPCMessage[] = [];
@@ -50,7 +53,7 @@ export class HttpExchange {
   }
 
   #event(message: JSONRPCMessage): void {
-    if (!this.done) this.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    if (!this.done) this.res.write(sseEvent(message));
   }
 
   #finishIfDone(): void {

@@ -14,7 +14,7 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { HttpExchange } from "./http-exchange.js";
+import { sseEvent, type HttpExchange } from "./http-exchange.js";
 import { RPC } from "./jsonrpc-errors.js";
 
 /** What the host wants to know about each finished request (for the `mcp.request` event). */
@@ -106,17 +106,18 @@ export class SessionTransport implements Transport {
     const extra: MessageExtraInfo = { authInfo };
     const accepted: JSONRPCMessage[] = [];
     for (const m of messages) {
-      if (looksLikeRequest(m) && !isJSONRPCRequest(m)) {
-        const raw: unknown = m.id;
-        const id = typeof raw === "string" || typeof raw === "number" ? raw : null;
-        const error = malformed(m);
-        exchange.answer({ jsonrpc: "2.0", id, error } as unknown as JSONRPCMessage);
-        // Logged like any answered request, though the SDK never saw it.
-        const reason = error.code === RPC.INVALID_PARAMS ? "invalid_params" : "invalid_request";
-        this.onCompleted({ id: id ?? "", method: m.method, target: undefined, startedAt: process.hrtime.bigint(), decision: "deny", reason, errorCode: error.code, auth: authInfo, auditArguments: undefined });
-        continue;
-      }
-      if (isJSONRPCRequest(m)) {
+      if (looksLikeRequest(m)) {
+        // One schema check (a zod parse) per request: the SDK drops what fails it, unanswered.
+        if (!isJSONRPCRequest(m)) {
+          const raw: unknown = m.id;
+          const id = typeof raw === "string" || typeof raw === "number" ? raw : null;
+          const error = malformed(m);
+          exchange.answer({ jsonrpc: "2.0", id, error } as unknown as JSONRPCMessage);
+          // Logged like any answered request, though the SDK never saw it.
+          const reason = error.code === RPC.INVALID_PARAMS ? "invalid_params" : "invalid_request";
+          this.onCompleted({ id: id ?? "", method: m.method, target: undefined, startedAt: process.hrtime.bigint(), decision: "deny", reason, errorCode: error.code, auth: authInfo, auditArguments: undefined });
+          continue;
+        }
         if (this.#pending.has(m.id)) {
           exchange.waiting.add(m.id);
           exchange.complete(m.id, { jsonrpc: "2.0", id: m.id, error: { code: RPC.INVALID_REQUEST, message: "a request with this id is already in progress" } });
@@ -209,7 +210,7 @@ export class SessionTransport implements Transport {
       this.endStream();
       return;
     }
-    stream.res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+    stream.res.write(sseEvent(message));
   }
 
   #cancelled(id: RequestId): void {
