@@ -2,13 +2,13 @@
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type PolicyDocument } from "../policy/policy.js";
 import type { Logger } from "../log.js";
+import { readIdentity } from "../bridge/mtls-fetch.js";
 import { builtinCatalog } from "./builtin-tools.js";
 import { upstreamOf } from "./gateway.js";
 import type { Catalog, HostView } from "./catalog.js";
@@ -111,9 +111,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const caDir = o.caDir ?? "ca";
   const log = o.log;
-  const chain = readFileSync(join(o.identityDir, "chain.pem"), "utf8");
-  const key = readFileSync(join(o.identityDir, "key.pem"), "utf8");
-  const trust = readFileSync(o.trust ?? join(caDir, "root.pem"), "utf8");
+  const { cert: chain, key, ca: trust } = readIdentity(o.identityDir, o.trust ?? join(caDir, "root.pem"));
 
   const { policy: firstPolicy, watchPath } = initialPolicy(o, chain);
   const policy = new LivePolicy(firstPolicy, watchPath, log);
