@@ -113,6 +113,10 @@ export class Authority {
     return this.intermediateValue;
   }
 
+  private publish(crl: CrlName, issuer: Issuer, now: Date, validityMs = DEFAULT_CRL_VALIDITY_MS): PublishedCrl {
+    return publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs, actor: this.actor, log: this.log });
+  }
+
   private async recover(): Promise<void> {
     const now = this.now();
     const unfinished = new Map<CrlName, string[]>();
@@ -139,7 +143,7 @@ export class Authority {
         continue;
       }
       this.log.warn({ event: "ca.recover", action: "crl_republished", crl }, "publishing a CRL an interrupted command did not finish");
-      publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
+      this.publish(crl, issuer, now);
       for (const m of markers) rmSync(m, { force: true });
     }
   }
@@ -315,7 +319,7 @@ export class Authority {
         "revoked a certificate",
       );
     }
-    const crl = publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: this.actor, log: this.log });
+    const crl = this.publish("intermediate", issuer, now);
     return { revoked, crl };
   }
 
@@ -327,12 +331,12 @@ export class Authority {
     const root = this.files.hasKey("root") ? await this.files.loadIssuer("root", this.o.passphrase) : undefined;
     const published: PublishedCrl[] = [];
     const skipped: string[] = [];
-    if (root) published.push(publishCrl({ store: this.store, files: this.files, crl: "root", issuer: root, now, validityMs, actor: this.actor, log: this.log }));
+    if (root) published.push(this.publish("root", root, now, validityMs));
     else {
       skipped.push("root");
       this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
     }
-    published.push(publishCrl({ store: this.store, files: this.files, crl: "intermediate", issuer: intermediate, now, validityMs, actor: this.actor, log: this.log }));
+    published.push(this.publish("intermediate", intermediate, now, validityMs));
     return { published, skipped };
   }
 }
