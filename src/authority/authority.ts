@@ -1,7 +1,7 @@
 // The CA as a service object: issue, list, show, revoke, publish CRLs. The CLI is a thin layer
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
 // an earlier command (see recovery.ts) before it returns.
-import { readdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -9,7 +9,7 @@ import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki
 import { parseReason, type RevocationReason } from "../pki/revocation-reason.js";
 import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
-import { isSerial, normalizeSerial, randomSerial } from "../pki/serial.js";
+import { normalizeSerial, randomSerial } from "../pki/serial.js";
 import { loadPolicy, type Policy } from "../policy/policy.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName } from "../store/store.js";
@@ -19,10 +19,11 @@ import { CertDirs, type StagedFile } from "./cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
 import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { failpoint } from "./failpoint.js";
+import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
 import { writeP12 } from "./p12.js";
-import { processAlive, reconcileCertsDir, reconcileName } from "./recovery.js";
+import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
 
 export type { CertView, Issued } from "./cert-view.js";
 export type { AgentIssueRequest, HostIssueRequest } from "./issue-request.js";
@@ -61,6 +62,7 @@ export class Authority {
   private intermediateValue: Issuer | undefined;
   private caPemValue: string | undefined;
   private readonly settingsValue: CaSettings;
+  private readonly inventory: Inventory;
 
   private constructor(
     readonly store: CaStore,
@@ -72,6 +74,7 @@ export class Authority {
     this.now = o.now ?? (() => new Date());
     this.serials = o.serials ?? randomSerial;
     this.settingsValue = store.settings();
+    this.inventory = new Inventory(store, this.now);
   }
 
   static init(o: Omit<InitOptions, "actor" | "log"> & { log: Logger; actor?: string }): Promise<InitResult> {
@@ -120,9 +123,7 @@ export class Authority {
   private async recover(): Promise<void> {
     const now = this.now();
     const unfinished = new Map<CrlName, string[]>();
-    for (const f of readdirSync(this.o.caDir)) {
-      const m = /^\..+\.tmp-(\d+)-\d+$/.exec(f);
-      if (!m || processAlive(Number(m[1]))) continue;
+    for (const f of deadTempFiles(this.o.caDir)) {
       const crl = PUBLISHING_MARKER.exec(f)?.[1] as CrlName | undefined;
       if (crl) unfinished.set(crl, [...(unfinished.get(crl) ?? []), join(this.o.caDir, f)]);
       else rmSync(join(this.o.caDir, f), { force: true });
@@ -270,38 +271,19 @@ export class Authority {
   }
 
   list(options: { all?: boolean } = {}): CertView[] {
-    const now = this.now();
-    return this.store.list({ includeInactive: options.all ?? false, now }).map((r) => viewOf(r, now));
+    return this.inventory.list(options);
   }
 
   /** A serial's certificate, or every certificate issued under a name (newest first). */
   show(target: string): (CertView & { pem: string })[] {
-    const now = this.now();
-    return this.resolve(target).records.map((r) => ({ ...viewOf(r, now), pem: r.certPem }));
-  }
-
-  private resolve(target: string): { by: "serial" | "name"; records: CertRecord[] } {
-    if (isSerial(target)) {
-      const record = this.store.findBySerial(normalizeSerial(target));
-      if (record) return { by: "serial", records: [record] };
-    }
-    let name: string;
-    try {
-      name = checkName(target);
-    } catch (e) {
-      if (isSerial(target)) throw new ZtmcpError("CERT_NOT_FOUND", `no certificate with serial or name "${target}"`);
-      throw e;
-    }
-    const records = this.store.findByName(name);
-    if (records.length === 0) throw new ZtmcpError("CERT_NOT_FOUND", `no certificate with serial or name "${target}"`);
-    return { by: "name", records };
+    return this.inventory.show(target);
   }
 
   /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL. */
   async revoke(target: string, reason: RevocationReason = "unspecified"): Promise<RevokeResult> {
     parseReason(reason);
     const now = this.now();
-    const { by, records } = this.resolve(target);
+    const { by, records } = this.inventory.resolve(target);
     const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
     if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
       if (records.some((r) => r.revokedAt)) throw new ZtmcpError("ALREADY_REVOKED", `"${target}" is already revoked; the CRL is unchanged`);

@@ -1,6 +1,7 @@
 // Brings certs/ back in line with the store after a crash. The store is the commit point of an
 // issuance: a staged version whose serial is recorded is finished, one that is not is deleted.
 // Runs before every authority command; costs one readdir and one indexed query per name.
+import { readdirSync } from "node:fs";
 import type { Logger } from "../log.js";
 import { checkName } from "../pki/names.js";
 import { statusOf, type CaStore } from "../store/store.js";
@@ -14,6 +15,14 @@ export function processAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** Temp files and markers (`.<name>.tmp-<pid>-<n>`) in dir whose writing process is gone. */
+export function deadTempFiles(dir: string): string[] {
+  return readdirSync(dir).filter((f) => {
+    const m = /^\..+\.tmp-(\d+)-\d+$/.exec(f);
+    return m !== null && !processAlive(Number(m[1]));
+  });
 }
 
 const validName = (name: string): boolean => {

@@ -1,7 +1,8 @@
 // What every CA command shares: where the passphrase comes from, and opening the authority for
-// one command (with crash recovery) and closing it afterwards.
+// one command (with crash recovery) and closing it afterwards, or the read-only inventory.
 import type { Argv } from "yargs";
 import type { Authority } from "../authority/authority.js";
+import type { Inventory } from "../authority/inventory.js";
 import { resolvePassphrase } from "../authority/passphrase.js";
 import type { Context, GlobalOptions } from "./command.js";
 
@@ -30,5 +31,16 @@ export async function withAuthority<R>(argv: PassphraseOptions & GlobalOptions, 
     return await use(authority);
   } finally {
     authority.close();
+  }
+}
+
+/** For commands that only read: ca.db opened read-only, no key, no recovery (see inventory.ts). */
+export async function withInventory<R>(ctx: Context, use: (inventory: Inventory) => R): Promise<R> {
+  const { Inventory } = await import("../authority/inventory.js");
+  const inventory = Inventory.open({ caDir: ctx.caDir, log: ctx.log });
+  try {
+    return use(inventory);
+  } finally {
+    inventory.close();
   }
 }

@@ -2,7 +2,8 @@
 // busy_timeout plus BEGIN IMMEDIATE for every write makes concurrent CLI processes queue instead
 // of failing with "database is locked" (a deferred transaction that upgrades to a write cannot wait).
 import Database from "better-sqlite3";
-import { existsSync } from "node:fs";
+import { accessSync, constants, existsSync } from "node:fs";
+import { basename, dirname } from "node:path";
 import { ZtmcpError } from "../errors.js";
 import type { Kind } from "../pki/names.js";
 import type { KeyType } from "../pki/keys.js";
@@ -88,20 +89,29 @@ export class SqliteStore implements CaStore {
     };
   }
 
-  /** Opens an existing store. STORE_CORRUPT / STORE_FOREIGN when the file is not a ztmcp store; nothing is written then. */
-  static open(path: string): SqliteStore {
+  /**
+   * Opens an existing store. STORE_CORRUPT / STORE_FOREIGN when the file is not a ztmcp store;
+   * nothing is written then. `readonly`: SQLite's read-only open, which never writes ca.db (no
+   * migration, no checkpoint); see readOnlyError for when that is possible.
+   */
+  static open(path: string, options: { readonly?: boolean } = {}): SqliteStore {
     if (!existsSync(path)) throw new ZtmcpError("CA_NOT_FOUND", `no CA store at ${path}: run \`ztmcp ca init\` first`);
+    const readonly = options.readonly ?? false;
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });
+      db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS, readonly });
       checkOwnership(db, path);
-      configure(db);
-      migrate(db);
+      if (readonly) checkCurrent(db, path);
+      else {
+        configure(db);
+        migrate(db);
+      }
       return new SqliteStore(db);
     } catch (e) {
       db?.close();
       if (isSqliteError(e, "SQLITE_NOTADB", "SQLITE_CORRUPT")) throw new ZtmcpError("STORE_CORRUPT", `${path} is corrupt or not a database (${(e as Error).message})`);
       if (isSqliteError(e, "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_IOERR")) {
+        if (readonly) throw readOnlyError(path, e as Error);
         throw new ZtmcpError("STORE_UNREADABLE", `cannot open ${path} for reading and writing (${(e as Error).message})`);
       }
       throw e;
@@ -265,6 +275,35 @@ function checkOwnership(db: Database.Database, path: string): void {
   if (version > SCHEMA_VERSION) {
     throw new ZtmcpError("STORE_FOREIGN", `${path} has schema version ${version}; this ztmcp knows up to ${SCHEMA_VERSION} (upgrade ztmcp)`);
   }
+}
+
+/** A read-only open cannot migrate: an older schema waits for the next writing command. */
+function checkCurrent(db: Database.Database, path: string): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version < SCHEMA_VERSION) {
+    throw new ZtmcpError("STORE_OUTDATED", `${path} has schema version ${version} and this command only reads it; any writing command (e.g. \`ztmcp crl\`) upgrades it to ${SCHEMA_VERSION}`);
+  }
+}
+
+/**
+ * Why a read-only open failed. A WAL reader coordinates with writers through <db>-shm and reads
+ * commits not yet checkpointed from <db>-wal, so it needs both files: present (a writer has the
+ * store open, or a reader left them) or creatable. SQLite could read without them (immutable=1,
+ * nolock=1), but then a writer checkpointing at the same moment can hand it a half-written page,
+ * so that is refused here rather than offered.
+ */
+function readOnlyError(path: string, e: Error): ZtmcpError {
+  try {
+    accessSync(path, constants.R_OK);
+  } catch (access) {
+    return new ZtmcpError("STORE_UNREADABLE", `cannot open ${path} for reading (${(access as NodeJS.ErrnoException).code ?? e.message})`);
+  }
+  const dir = dirname(path);
+  const file = basename(path);
+  return new ZtmcpError(
+    "STORE_READONLY",
+    `cannot read ${path} without write access to ${dir}/: the store is in WAL mode and a reader needs ${file}-wal and ${file}-shm there, which are there only while another command has the store open (${(e as { code?: string }).code ?? e.message}); run this as a user who may write ${dir}/ (ca.db itself is only read)`,
+  );
 }
 
 function configure(db: Database.Database): void {

@@ -26,9 +26,10 @@ export function ztmcp(args: string[], options: { env?: NodeJS.ProcessEnv; input?
 }
 
 /** The same, asynchronously: for runs started at once. */
-export function ztmcpAsync(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliRun> {
+export function ztmcpAsync(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env } });
+    const { uid, gid } = options;
+    const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd: options.cwd ?? ROOT, env: { ...process.env, ...options.env }, ...(uid === undefined ? {} : { uid }), ...(gid === undefined ? {} : { gid }) });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {

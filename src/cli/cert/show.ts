@@ -1,15 +1,15 @@
-// `ztmcp cert show <name|serial>`: one certificate, or every certificate issued under a name.
+// `ztmcp cert show <name|serial>`: one certificate, or every certificate issued under a name. Only reads ca/.
 import { defineCommand } from "../command.js";
-import { withAuthority, withPassphraseOption } from "../ca-options.js";
+import { withInventory } from "../ca-options.js";
 import { certBlock } from "./format.js";
 
 export const showCommand = defineCommand({
   command: "show <target>",
   describe: "show a certificate by serial, or every certificate of a name (newest first)",
-  builder: (y) => withPassphraseOption(y).positional("target", { type: "string", demandOption: true, describe: "name or serial (hex, colons allowed)" }),
+  builder: (y) => y.positional("target", { type: "string", demandOption: true, describe: "name or serial (hex, colons allowed)" }),
   run: (argv, ctx) =>
-    withAuthority(argv, ctx, (ca) => {
-      const certs = ca.show(argv.target);
+    withInventory(ctx, (inventory) => {
+      const certs = inventory.show(argv.target);
       return { text: certs.map(certBlock).join("\n\n"), data: certs };
     }),
 });

@@ -147,3 +147,40 @@ test("the batch API records many rows in one transaction", () => {
   assert.equal(store.counts().certificates, 10_000);
   store.close();
 });
+
+test("a read-only store reads what was committed, refuses every write, and leaves ca.db as it was", () => {
+  const { store, path } = freshStore();
+  const r = record("alice");
+  store.insertCertificate(r, { action: "ca.issue", actor });
+  store.close();
+  const bytes = readFileSync(path);
+  const reader = SqliteStore.open(path, { readonly: true });
+  assert.deepEqual(reader.settings(), settings);
+  assert.deepEqual(reader.findByName("alice").map((c) => c.serial), [r.serial]);
+  assert.throws(() => reader.insertCertificate(record("bob"), { action: "ca.issue", actor }), /readonly/);
+  assert.throws(() => reader.revoke([r.serial], now, "unspecified", { action: "ca.revoke", actor }), /readonly/);
+  assert.throws(() => reader.publishCrl("intermediate", (s) => s.published + 1n, () => undefined, { action: "ca.crl", actor }), /readonly/);
+  reader.close();
+  assert.deepEqual(readFileSync(path), bytes);
+});
+
+test("a read-only open neither migrates an older schema (STORE_OUTDATED) nor accepts a foreign or corrupt file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "ztmcp-store-"));
+  const old = join(dir, "old.db");
+  const db = new Database(old);
+  db.pragma(`application_id = ${APPLICATION_ID}`);
+  db.pragma("journal_mode = WAL");
+  db.close();
+  const bytes = readFileSync(old);
+  assert.throws(() => SqliteStore.open(old, { readonly: true }), code("STORE_OUTDATED"));
+  assert.deepEqual(readFileSync(old), bytes);
+  const foreign = join(dir, "foreign.db");
+  const other = new Database(foreign);
+  other.exec("CREATE TABLE t (x)");
+  other.close();
+  assert.throws(() => SqliteStore.open(foreign, { readonly: true }), code("STORE_FOREIGN"));
+  const garbage = join(dir, "garbage.db");
+  writeFileSync(garbage, Buffer.alloc(4096, 7));
+  assert.throws(() => SqliteStore.open(garbage, { readonly: true }), code("STORE_CORRUPT"));
+  assert.throws(() => SqliteStore.open(join(dir, "absent.db"), { readonly: true }), code("CA_NOT_FOUND"));
+});
