@@ -1,6 +1,7 @@
 // `ztmcp serve`: runs the mTLS MCP host until SIGINT/SIGTERM (graceful stop, exit 0); SIGHUP
-// reloads the policy and the CRLs. A long-running command cannot return its banner, so the
-// banner (URL, a working curl line, the connect line) is written to stdout at start.
+// reloads the policy, the CRLs and the host's own TLS identity. A long-running command cannot
+// return its banner, so the banner (URL, a working curl line, the connect line) is written to
+// stdout at start.
 import { join } from "node:path";
 import { parseDuration } from "../duration.js";
 import { usageError } from "../errors.js";
@@ -89,9 +90,10 @@ export const serveCommand = defineCommand<ServeArgs>({
         void host.close().finally(resolve);
       };
       const reload = (): void => {
-        ctx.log.info({ event: "host.signal", signal: "SIGHUP" }, "reloading policy and CRLs");
+        ctx.log.info({ event: "host.signal", signal: "SIGHUP" }, "reloading policy, CRLs and TLS identity");
         host.reloadPolicy();
         host.reloadCrls();
+        host.reloadIdentity();
       };
       process.on("SIGINT", stop).on("SIGTERM", stop).on("SIGHUP", reload);
     });

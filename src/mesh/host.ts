@@ -14,6 +14,7 @@ import { upstreamOf } from "./gateway.js";
 import type { Catalog, HostView } from "./catalog.js";
 import { HandshakeGate, type GateStats } from "./handshake-gate.js";
 import { installJsonParser } from "./json-body.js";
+import { HostIdentity } from "./host-identity.js";
 import { LivePolicy } from "./live-policy.js";
 import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./lockout.js";
 import { installMcpRoutes } from "./mcp-route.js";
@@ -65,6 +66,8 @@ export interface HostOptions {
   crlFiles?: string[];
   crlGraceMs?: number;
   crlRefreshMs?: number;
+  /** Re-read interval of the host's own identity and trust file, besides file-change events (default 60 s). */
+  identityRefreshMs?: number;
   /** Policy file (watched); missing or unreadable → POLICY_UNREADABLE. Without it: `policy`, else the default policy. */
   policyPath?: string;
   policy?: PolicyDocument;
@@ -90,6 +93,8 @@ export interface Host {
   close(): Promise<void>;
   reloadPolicy(): boolean;
   reloadCrls(): boolean;
+  /** Re-reads the host's own certificate, key and trust file; true when new handshakes now get a new one. */
+  reloadIdentity(): boolean;
   stats(): HostStats;
   readonly policy: Policy;
 }
@@ -111,7 +116,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const caDir = o.caDir ?? "ca";
   const log = o.log;
-  const { cert: chain, key, ca: trust } = readIdentity(o.identityDir, o.trust ?? join(caDir, "root.pem"));
+  const trustPath = o.trust ?? join(caDir, "root.pem");
+  const { cert: chain, key, ca: trust } = readIdentity(o.identityDir, trustPath);
 
   const { policy: firstPolicy, watchPath } = initialPolicy(o, chain);
   const policy = new LivePolicy(firstPolicy, watchPath, log);
@@ -127,6 +133,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     graceMs: o.crlGraceMs ?? 0,
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
+    // A certificate revoked (or expired) since its GET stream opened loses it now, not at the next notification.
+    onReload: () => sessions.endRefusedStreams("crl_reload"),
   });
   revocation.start();
 
@@ -169,8 +177,9 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
+  const context = { minVersion: "TLSv1.2" } as const;
   const app = Fastify({
-    https: { key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, minVersion: "TLSv1.2", handshakeTimeout: limits.handshakeTimeoutMs },
+    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
     bodyLimit: limits.bodyBytes,
     logger: false,
     return503OnClosing: true,
@@ -178,11 +187,13 @@ export async function startHost(o: HostOptions): Promise<Host> {
   });
   const server: HttpsServer = app.server;
   gate.install(server);
+  const identity = new HostIdentity({ dir: o.identityDir, trustPath, server, context, initial: { cert: chain, key, ca: trust }, refreshMs: o.identityRefreshMs, log });
   installJsonParser(app, limits.maxDepth);
   installMcpRoutes(app, { guard, sessions, log, maxBatch: limits.maxBatch, bodyLimit: limits.bodyBytes, closing: () => closing });
 
   await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 8443 });
   policy.watch();
+  identity.start();
   const port = (server.address() as AddressInfo).port;
   const hostName = o.host ?? "127.0.0.1";
   const url = `https://${hostName.includes(":") ? `[${hostName}]` : hostName}:${port}/mcp`;
@@ -205,6 +216,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       await sessions.closeAll("shutdown");
       revocation.stop();
       policy.stop();
+      identity.stop();
       if (ownCatalog) await catalog.close();
       log.info({ event: "host.stopped" }, "host stopped");
     })());
@@ -217,6 +229,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     close,
     reloadPolicy: () => policy.reload("api"),
     reloadCrls: () => revocation.reload(),
+    reloadIdentity: () => identity.reload("api"),
     stats: () => ({ handshakes: { ...gate.stats }, sessions: sessions.size, revokedSerials: revocation.status().revokedSerials }),
     get policy() {
       return policy.current;

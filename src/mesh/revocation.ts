@@ -7,11 +7,12 @@
 // the last good one; a CRL past its nextUpdate (plus grace) makes the host refuse everyone
 // until a fresh one arrives.
 import { createHash } from "node:crypto";
-import { readFileSync, watch, type FSWatcher } from "node:fs";
+import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { parseCrl, toDer, verifyCrl, type ParsedCrl } from "../pki/crl.js";
 import { ZtmcpError } from "../errors.js";
 import type { Logger } from "../log.js";
+import { startReloadTriggers } from "./reload-triggers.js";
 
 export interface CrlSource {
   path: string;
@@ -27,6 +28,8 @@ export interface RevocationOptions {
   refreshMs?: number;
   log: Logger;
   now?: () => number;
+  /** Runs after every reload (file change, timer, SIGHUP, API), once the new set is in force. */
+  onReload?: () => void;
 }
 
 export type RevocationVerdict = "revoked" | "crl_stale" | undefined;
@@ -58,9 +61,7 @@ export class RevocationList {
   /** Epoch ms after which the host fails closed (earliest nextUpdate + grace). */
   #staleAt = Infinity;
   #staleLogged = false;
-  readonly #watchers: FSWatcher[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #stopTriggers: (() => void) | undefined;
   readonly #now: () => number;
 
   constructor(private readonly options: RevocationOptions) {
@@ -77,34 +78,19 @@ export class RevocationList {
     }
     this.#rebuild();
     const paths = this.options.crls.map((c) => c.path);
-    for (const dir of new Set(paths.map((f) => dirname(f)))) {
-      const names = new Set(paths.filter((f) => dirname(f) === dir).map((f) => basename(f)));
-      try {
-        const w = watch(dir, (_type, name) => {
-          if (name === null || names.has(name)) this.#scheduleReload();
-        });
-        w.on("error", (e) => this.options.log.warn({ event: "crl.watch", dir, err: e.message }, "CRL directory watch failed; timer reload only"));
-        this.#watchers.push(w);
-      } catch (e) {
-        this.options.log.warn({ event: "crl.watch", dir, err: (e as Error).message }, "cannot watch CRL directory; timer reload only");
-      }
-    }
-    this.#timer = setInterval(() => this.reload(), this.options.refreshMs ?? 60_000);
-    this.#timer.unref();
+    this.#stopTriggers = startReloadTriggers({
+      targets: [...new Set(paths.map((f) => dirname(f)))].map((dir) => ({ dir, names: paths.filter((f) => dirname(f) === dir).map((f) => basename(f)) })),
+      settleMs: 25,
+      refreshMs: this.options.refreshMs ?? 60_000,
+      reload: () => this.reload(),
+      log: this.options.log,
+      event: "crl.watch",
+    });
   }
 
   stop(): void {
-    for (const w of this.#watchers) w.close();
-    this.#watchers.length = 0;
-    clearInterval(this.#timer);
-    clearTimeout(this.#debounce);
-  }
-
-  #scheduleReload(): void {
-    // A rename-into-place fires several events; read once they settle.
-    clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.reload(), 25);
-    this.#debounce.unref();
+    this.#stopTriggers?.();
+    this.#stopTriggers = undefined;
   }
 
   /** Re-reads every CRL; a file that fails keeps its last good version. Returns true when all loaded. */
@@ -128,6 +114,7 @@ export class RevocationList {
       }
     }
     this.#rebuild();
+    this.options.onReload?.();
     return ok;
   }
 

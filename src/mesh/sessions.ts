@@ -2,16 +2,38 @@
 // any other certificate is unknown. Idle sessions are evicted; an identity holding too many
 // loses its oldest. Each session has its own SDK Server and transport, never shared.
 import { randomUUID } from "node:crypto";
+import type { ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
 import type { SessionSummary } from "./catalog.js";
 import type { Identity } from "./identity.js";
 import type { SessionServer } from "./session-server.js";
 import { SessionTransport, type Completed } from "./session-transport.js";
 
+/**
+ * The session transport, remembering its GET stream's admission check (the connection's
+ * certificate re-checked) so a CRL reload can run it at once instead of at the next write.
+ */
+class CheckedTransport extends SessionTransport {
+  #admits: (() => boolean) | undefined;
+
+  override openStream(res: ServerResponse, admits: () => boolean, onEnd: () => void): boolean {
+    const opened = super.openStream(res, admits, onEnd);
+    if (opened) this.#admits = admits;
+    return opened;
+  }
+
+  /** Ends the open stream if its certificate is refused now; true when it did. */
+  endStreamIfRefused(): boolean {
+    if (!this.hasStream || this.#admits?.() !== false) return false;
+    this.endStream();
+    return true;
+  }
+}
+
 export interface Session {
   readonly id: string;
   readonly server: SessionServer;
-  readonly transport: SessionTransport;
+  readonly transport: CheckedTransport;
   readonly fingerprint: string;
   readonly spiffeId: string | undefined;
   readonly serial: string;
@@ -51,7 +73,7 @@ export class SessionRegistry {
     if (mine.length >= this.o.maxPerIdentity) await this.close(mine[0]!.id, "identity_limit");
     if (this.#sessions.size >= this.o.maxTotal) return undefined;
     const id = randomUUID();
-    const transport = new SessionTransport(id, (c) => {
+    const transport = new CheckedTransport(id, (c) => {
       const current = this.#sessions.get(id);
       if (current) this.o.onCompleted(current, c);
     });
@@ -98,6 +120,17 @@ export class SessionRegistry {
   /** Ends every standalone GET stream (host stopping: they would hold the drain open). */
   endStreams(): void {
     for (const s of this.#sessions.values()) s.transport.endStream();
+  }
+
+  /** Ends the GET streams whose certificate is now revoked or expired (or every one, under a stale CRL). */
+  endRefusedStreams(trigger: string): number {
+    let ended = 0;
+    for (const s of this.#sessions.values()) {
+      if (!s.transport.endStreamIfRefused()) continue;
+      ended++;
+      this.o.log.warn({ event: "mcp.stream", action: "end", reason: "certificate_refused", trigger, session: s.id.slice(0, 8), spiffeId: s.spiffeId, serial: s.serial }, "standalone stream ended: certificate refused");
+    }
+    return ended;
   }
 
   async closeAll(reason: string): Promise<void> {
