@@ -11,7 +11,7 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError, usageError } from "../errors.js";
 import type { Logger } from "../log.js";
 import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "./mtls-fetch.js";
 import { firstContact } from "./first-contact.js";
@@ -35,6 +35,22 @@ export interface BridgeOptions {
   retry?: RetryPolicy;
   /** How long answers to requests already sent may take once stdin has closed. */
   drainMs?: number;
+  /**
+   * HTTP/1.1 connections to the host for requests, so how many calls can be in flight at once
+   * (a request holds its connection until its answer has streamed in); default 4, at most 64.
+   */
+  maxConnections?: number | undefined;
+}
+
+export const MAX_CONNECTIONS = { default: 4, min: 1, max: 64 } as const;
+
+/** The connection limit to use: the default, or the given one if it is an integer in range (BAD_MAX_CONNECTIONS). */
+export function checkMaxConnections(n: number | undefined): number {
+  if (n === undefined) return MAX_CONNECTIONS.default;
+  if (!Number.isInteger(n) || n < MAX_CONNECTIONS.min || n > MAX_CONNECTIONS.max) {
+    throw usageError("BAD_MAX_CONNECTIONS", `--max-connections takes a whole number from ${MAX_CONNECTIONS.min} to ${MAX_CONNECTIONS.max}, not ${Number.isNaN(n) ? "something else" : String(n)}`);
+  }
+  return n;
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 250, maxMs: 4_000 };
@@ -64,8 +80,9 @@ const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTime
 
 /** Resolves when the local client closes stdin; rejects with a one-line ZtmcpError when the host cannot be reached. */
 export async function runBridge(options: BridgeOptions): Promise<void> {
+  const connections = checkMaxConnections(options.maxConnections);
   checkOwnCertificate(options.tls.cert, options.label);
-  const tls = createMtlsFetch(options.tls);
+  const tls = createMtlsFetch(options.tls, { connections });
   try {
     await withRetry(options, () => firstContact(options.url, options.tls));
     await relay(options, tls);

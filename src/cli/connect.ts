@@ -8,6 +8,7 @@ interface ConnectArgs {
   url: string;
   identity: string;
   ca: string | undefined;
+  "max-connections": number;
 }
 
 /** Diagnostics stay quiet unless asked: a desktop client shows stderr to its user. */
@@ -20,7 +21,8 @@ export const connectCommand = defineCommand<ConnectArgs>({
     y
       .positional("url", { type: "string", demandOption: true, describe: "the host's MCP endpoint, https://host:port/mcp" })
       .option("identity", { type: "string", demandOption: true, describe: "certificate directory, certs/<name>" })
-      .option("ca", { type: "string", describe: "PEM roots to trust for the host (default <identity>/ca.pem)" }),
+      .option("ca", { type: "string", describe: "PEM roots to trust for the host (default <identity>/ca.pem)" })
+      .option("max-connections", { type: "number", default: 4, describe: "connections to the host, i.e. calls in flight at once (1..64)" }),
   run: async (argv, ctx) => {
     let url: URL;
     try {
@@ -30,7 +32,8 @@ export const connectCommand = defineCommand<ConnectArgs>({
     }
     if (url.protocol !== "https:") throw usageError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
     // Loaded here: undici and the SDK are start-up cost the CA commands need not pay.
-    const [{ readIdentity }, { runBridge }] = await Promise.all([import("../bridge/mtls-fetch.js"), import("../bridge/bridge.js")]);
+    const [{ readIdentity }, { checkMaxConnections, runBridge }] = await Promise.all([import("../bridge/mtls-fetch.js"), import("../bridge/bridge.js")]);
+    const maxConnections = checkMaxConnections(argv.maxConnections);
     let tls;
     try {
       tls = readIdentity(argv.identity, argv.ca);
@@ -39,7 +42,7 @@ export const connectCommand = defineCommand<ConnectArgs>({
       throw new ZtmcpError("IDENTITY_UNREADABLE", `${argv.identity}: cannot read ${basename(err.path ?? "")} (${err.code ?? err.message})`);
     }
     const log = explicitLogLevel() ? ctx.log : ctx.log.child({}, { level: "warn" });
-    await runBridge({ url, tls, label: argv.identity, log });
+    await runBridge({ url, tls, label: argv.identity, log, maxConnections });
     return undefined;
   },
 });

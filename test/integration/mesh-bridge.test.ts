@@ -12,7 +12,7 @@ import { buildGateway, type GatewayCatalog } from "../../src/mesh/gateway.js";
 import { parseGatewayConfig } from "../../src/mesh/gateway-config.js";
 import { RPC } from "../../src/mesh/jsonrpc-errors.js";
 import type { PolicyDocument } from "../../src/policy/policy.js";
-import { NODE_ARGS, ROOT } from "../helpers/cli.js";
+import { NODE_ARGS, ROOT, ztmcpAsync } from "../helpers/cli.js";
 import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
 import { startHttpUpstream, type HttpUpstream } from "../fixtures/http-upstream.js";
@@ -37,8 +37,8 @@ interface Bridged {
 }
 
 /** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host. */
-async function throughBridge(url: string, agent: Agent): Promise<Bridged> {
-  const transport = new StdioClientTransport({ command: process.execPath, args: [...NODE_ARGS, "connect", url, "--identity", agent.dir], cwd: ROOT, stderr: "pipe" });
+async function throughBridge(url: string, agent: Agent, ...options: string[]): Promise<Bridged> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [...NODE_ARGS, "connect", url, "--identity", agent.dir, ...options], cwd: ROOT, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const client = new Client({ name: `bridged-${agent.name}`, version: "0" });
@@ -55,6 +55,20 @@ async function throughBridge(url: string, agent: Agent): Promise<Bridged> {
 }
 
 const text = (r: unknown): string => ((r as CallToolResult).content[0] as { text: string }).text;
+
+interface Span {
+  start: number;
+  end: number;
+}
+
+/** `sleeper__sleep` once per client, all at once; each span is the upstream's own start and end. */
+const sleepSpans = (clients: readonly Client[], ms: number): Promise<Span[]> =>
+  Promise.all(clients.map(async (c) => JSON.parse(text(await c.callTool({ name: "sleeper__sleep", arguments: { ms } }))) as Span));
+
+/** The most spans running at one instant (a span ending when another starts does not overlap it). */
+function mostAtOnce(spans: readonly Span[]): number {
+  return Math.max(...spans.map((s) => spans.filter((o) => o.start <= s.start && s.start < o.end).length));
+}
 
 describe("the mesh: upstreams behind the host, reached through ztmcp connect", () => {
   let fixture: HostFixture;
@@ -115,13 +129,35 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     const agent = await fixture.agent("sleeper-1", { roles: ["sleeper"] });
     const clients = await Promise.all(Array.from({ length: 8 }, () => fixture.connect(agent)));
     try {
-      const spans = await Promise.all(
-        clients.map(async (c) => JSON.parse(text(await c.client.callTool({ name: "sleeper__sleep", arguments: { ms: 300 } }))) as { start: number; end: number }),
-      );
+      const spans = await sleepSpans(clients.map((c) => c.client), 300);
       // Serialized calls would each start after the previous one ended; overlapping ones all start before any ends.
       assert.ok(Math.max(...spans.map((s) => s.start)) < Math.min(...spans.map((s) => s.end)), JSON.stringify(spans));
     } finally {
       await Promise.all(clients.map((c) => c.close()));
+    }
+  });
+
+  test("8 slow calls through one bridge run at the same time with --max-connections 8, and at most 2 at once with --max-connections 2", async () => {
+    const agent = await fixture.agent("sleeper-2", { roles: ["sleeper"] });
+    for (const [connections, expected] of [[8, 8], [2, 2]] as const) {
+      const b = await throughBridge(fixture.url, agent, "--max-connections", String(connections));
+      try {
+        // One client, one session, one bridge: only the bridge's connection pool limits what runs at once.
+        const spans = await sleepSpans(Array.from({ length: 8 }, () => b.client), 300);
+        if (connections === 8) assert.ok(Math.max(...spans.map((s) => s.start)) < Math.min(...spans.map((s) => s.end)), JSON.stringify(spans));
+        else assert.ok(mostAtOnce(spans) <= expected, JSON.stringify(spans));
+      } finally {
+        await b.client.close();
+      }
+    }
+  });
+
+  test("--max-connections outside 1..64 is a usage error", async () => {
+    for (const bad of ["0", "65", "2.5", "many"]) {
+      const run = await ztmcpAsync(["connect", fixture.url, "--identity", reader.dir, "--max-connections", bad]);
+      assert.equal(run.status, 2, run.stderr);
+      assert.match(run.stderr, /^ztmcp: BAD_MAX_CONNECTIONS: /m);
+      assert.equal(run.stdout, "");
     }
   });
 
