@@ -46,6 +46,13 @@ export function reasonFor(authorizationError: string | undefined): string {
 
 const MAX_REMEMBERED_ISSUERS = 100_000;
 
+// What the gate learns about a socket is kept on the socket under private symbols (as Node keeps
+// its own per-socket state), not in WeakMaps: one WeakMap entry per connection made every
+// garbage collection walk the ephemeron tables.
+const PEER = Symbol("ztmcp.peer");
+const ORIGIN = Symbol("ztmcp.origin");
+type Marked = { [PEER]?: Peer; [ORIGIN]?: Origin };
+
 interface Origin {
   remoteAddress: string | undefined;
   remotePort: number | undefined;
@@ -61,15 +68,7 @@ export interface GateOptions {
 }
 
 export class HandshakeGate {
-  /** Keyed by the TLS socket (what an HTTP request sees as req.socket). */
-  readonly peers = new WeakMap<object, Peer>();
   readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
-  /**
-   * Where each raw connection came from and when, taken at `connection`: a socket that fails
-   * its handshake (truncated ClientHello, timeout) may no longer know its peer address when
-   * tlsClientError fires. Keyed by the raw socket, which the TLS socket wraps as `_parent`.
-   */
-  readonly #origins = new WeakMap<object, Origin>();
   /** Leaf fingerprint → issuing intermediate's serial, for resumed sessions (oldest forgotten first). */
   readonly #issuers = new Map<string, string>();
   readonly #now: () => number;
@@ -93,13 +92,20 @@ export class HandshakeGate {
       socket.destroy();
       return;
     }
-    this.#origins.set(socket, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, startedAt: process.hrtime.bigint() });
+    // Where the connection came from and when, taken now: a socket that fails its handshake
+    // (truncated ClientHello, timeout) may no longer know its peer address at tlsClientError.
+    (socket as Socket & Marked)[ORIGIN] = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, startedAt: process.hrtime.bigint() };
   }
 
-  /** The connection's origin, through the TLS socket's underlying raw socket. */
+  /** What the gate accepted on this TLS socket (what an HTTP request sees as req.socket). */
+  peerOf(socket: object): Peer | undefined {
+    return (socket as Marked)[PEER];
+  }
+
+  /** The connection's origin, through the TLS socket's underlying raw socket (`_parent`). */
   #originOf(socket: TLSSocket): Origin | undefined {
-    const raw = (socket as TLSSocket & { _parent?: object | null })._parent;
-    return (raw && this.#origins.get(raw)) ?? this.#origins.get(socket);
+    const raw = (socket as TLSSocket & { _parent?: (object & Marked) | null })._parent;
+    return raw?.[ORIGIN] ?? (socket as TLSSocket & Marked)[ORIGIN];
   }
 
   /**
@@ -156,7 +162,7 @@ export class HandshakeGate {
     };
     if (reason === undefined && identity) {
       this.stats.accepted++;
-      this.peers.set(socket, { identity, intermediateSerial });
+      (socket as TLSSocket & Marked)[PEER] = { identity, intermediateSerial };
       this.o.log.info({ ...base, outcome: "accepted", ...presented }, "handshake accepted");
       return;
     }

@@ -20,11 +20,18 @@ export interface Caller {
   authInfo: AuthInfo;
 }
 
-export type AuthedRequest = IncomingMessage & { auth?: AuthInfo; caller?: Caller };
+export type AuthedRequest = IncomingMessage & { auth?: AuthInfo; caller?: Caller & { rateLimit: RateLimit | undefined } };
 
 interface Cached extends Caller {
   policy: Policy;
+  rateLimit: RateLimit | undefined;
 }
+
+type RateLimit = NonNullable<ReturnType<typeof rateLimitFor>>;
+
+/** The caller worked out for a peer under one policy, kept on the gate's Peer (no WeakMap: see handshake-gate.ts). */
+const CALLER = Symbol("ztmcp.caller");
+type WithCaller = Peer & { [CALLER]?: Cached };
 
 export interface GuardDeps {
   gate: HandshakeGate;
@@ -72,15 +79,14 @@ export function refuse(log: Logger, req: FastifyRequest, reply: FastifyReply, r:
 }
 
 export class RequestGuard {
-  readonly #callers = new WeakMap<Peer, Cached>();
   readonly #now: () => number;
 
   constructor(private readonly d: GuardDeps) {
     this.#now = d.now ?? Date.now;
   }
 
-  #caller(peer: Peer, policy: Policy): Caller {
-    const hit = this.#callers.get(peer);
+  #caller(peer: WithCaller, policy: Policy): Cached {
+    const hit = peer[CALLER];
     if (hit?.policy === policy) return hit;
     const base = peer.identity;
     const roles = Object.freeze(effectiveRoles(policy, base.certRoles, base.spiffeId));
@@ -92,8 +98,8 @@ export class RequestGuard {
       expiresAt: Math.floor(identity.notAfter.getTime() / 1000),
       extra: { serial: identity.serial, fingerprint: identity.fingerprint, identity },
     };
-    const cached = { policy, identity, authInfo };
-    this.#callers.set(peer, cached);
+    const cached = { policy, identity, authInfo, rateLimit: rateLimitFor(policy, roles) };
+    peer[CALLER] = cached;
     return cached;
   }
 
@@ -104,13 +110,13 @@ export class RequestGuard {
 
   /** Whether the certificate of an accepted connection is still good (for long-lived streams). */
   admits(socket: IncomingMessage["socket"]): boolean {
-    const peer = this.d.gate.peers.get(socket);
+    const peer = this.d.gate.peerOf(socket);
     return peer !== undefined && this.#verdict(peer, this.#now()) === undefined;
   }
 
   /** undefined: go on (req.raw.auth and .caller are set); otherwise refuse with this. */
   check(req: FastifyRequest): Refusal | undefined {
-    const peer = this.d.gate.peers.get(req.raw.socket);
+    const peer = this.d.gate.peerOf(req.raw.socket);
     if (!peer) return { status: 403, code: RPC.CERTIFICATE_REFUSED, reason: "no_peer", message: "no verified client certificate on this connection", closeConnection: true };
     const now = this.#now();
     const policy = this.d.policy();
@@ -132,7 +138,8 @@ export class RequestGuard {
   charge(req: FastifyRequest, cost: number): Refusal | undefined {
     const caller = (req.raw as AuthedRequest).caller;
     if (!caller) return undefined;
-    const limit = rateLimitFor(this.d.policy(), caller.identity.roles);
+    // Worked out with the roles, under the policy check() just used.
+    const limit = caller.rateLimit;
     if (!limit) return undefined;
     const taken = this.d.limiter.take(caller.authInfo.clientId, limit, this.#now(), cost);
     if (taken.ok) return undefined;
