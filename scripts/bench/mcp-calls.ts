@@ -1,10 +1,12 @@
-// MCP tools/call `echo` over keep-alive mTLS, 16 clients in flight (one SDK client each), vs a
-// plain fastify JSON route on the same TLS config answering the same JSON-RPC body; then the
+// MCP tools/call `echo` over keep-alive mTLS, 16 clients in flight, vs a plain fastify JSON route
+// on the same TLS config answering the same JSON-RPC body. Both are driven by the same client
+// (undici POSTing the SDK client's bytes, on a session the SDK client opened), so the ratio
+// compares servers; a run with the SDK's own client shows what a real client adds. Then the
 // same through the host with 100,000 revoked serials loaded (the per-request check must not move it).
 import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import { runCallLoad, plainRouteCaller, type Caller, type LoadResult } from "./call-load.js";
-import { mcpCaller } from "./mcp-client.js";
+import { mcpCaller, rawMcpCaller } from "./mcp-client.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
@@ -82,14 +84,16 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
     progress(`mcp calls: starting the plain fastify route and two hosts, ${LANES} clients each`);
     const plain = await startNodeServer("fastify route", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
     contenders.set("plain", await prepare(plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls))));
-    for (const [name, revoked] of [["ztmcp", 0], ["ztmcp 100k revoked", 100_000]] as const) {
+    for (const [name, revoked, client] of [["ztmcp", 0, rawMcpCaller], ["ztmcp 100k revoked", 100_000, rawMcpCaller], ["ztmcp, SDK client", 0, mcpCaller]] as const) {
       const server = await startHostServer(name, ca, { crls: writeCrls(ca, revoked) });
-      contenders.set(name, await prepare(server, () => mcpCaller(`https://127.0.0.1:${server.port}/mcp`, tls)));
+      contenders.set(name, await prepare(server, () => client(`https://127.0.0.1:${server.port}/mcp`, tls)));
     }
     const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!));
-    const [base, ours, oursRevoked] = ["plain", "ztmcp", "ztmcp 100k revoked"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured];
+    const [base, ours, oursRevoked, oursSdk] = ["plain", "ztmcp", "ztmcp 100k revoked", "ztmcp, SDK client"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured];
     return [
       ...callRows("mcp tools/call", ours, base, "fastify JSON route"),
+      row("mcp tools/call, SDK client", "throughput", "calls/s", "higher", oursSdk.perSecond, ours.perSecond, "ztmcp, undici client"),
+      row("mcp tools/call, SDK client", "p50 latency", "ms", "lower", oursSdk.p50, ours.p50, "ztmcp, undici client"),
       row("mcp tools/call 100k revoked", "throughput", "calls/s", "higher", oursRevoked.perSecond, ours.perSecond, "ztmcp, empty CRL"),
       row("mcp tools/call 100k revoked", "server CPU per call", "µs", "lower", oursRevoked.cpuPerCallUs, ours.cpuPerCallUs, "ztmcp, empty CRL"),
     ];

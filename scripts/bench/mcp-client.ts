@@ -1,7 +1,12 @@
-// An MCP SDK client over mTLS (Streamable HTTP with undici and a client certificate): one per
-// load lane, connected once, calling a tool in a loop.
+// Load-generator clients for the MCP host. Two kinds:
+// - rawMcpCaller: the yardstick's own client (undici, one keep-alive connection) POSTing the bytes
+//   an SDK client sends for `tools/call`, on a session an SDK client opened: both servers are then
+//   driven by the same client, so the ratio compares servers, not clients.
+// - mcpCaller: the SDK's own Client over Streamable HTTP, to show what a real SDK client costs.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
+import { Client as HttpClient } from "undici";
 import { createMtlsFetch } from "../../src/bridge/mtls-fetch.js";
 import type { Caller, TlsClientIdentity } from "./call-load.js";
 
@@ -17,6 +22,52 @@ export async function mcpCaller(url: string, tls: TlsClientIdentity, tool = "ech
     async close() {
       await client.close();
       await mtls.close();
+    },
+  };
+}
+
+/** A session opened by the SDK client (initialize + initialized), handed to a raw caller. */
+async function openSession(url: string, tls: TlsClientIdentity): Promise<{ sessionId: string; close: () => Promise<void> }> {
+  const mtls = createMtlsFetch(tls, { connections: 1, servername: "localhost" });
+  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: mtls.fetch });
+  const client = new Client({ name: "ztmcp-bench", version: "0" });
+  await client.connect(transport);
+  const sessionId = transport.sessionId;
+  if (!sessionId) throw new Error("the host opened no session");
+  // The SDK client stays connected (its GET stream open) while the raw caller uses the session.
+  return {
+    sessionId,
+    async close() {
+      await client.close();
+      await mtls.close();
+    },
+  };
+}
+
+export async function rawMcpCaller(url: string, tls: TlsClientIdentity): Promise<Caller> {
+  const { origin, pathname } = new URL(url);
+  const session = await openSession(url, tls);
+  const client = new HttpClient(origin, { connect: { ...tls, servername: "localhost" }, pipelining: 1 });
+  const headers = {
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+    "mcp-session-id": session.sessionId,
+    "mcp-protocol-version": LATEST_PROTOCOL_VERSION,
+  };
+  return {
+    async call(i) {
+      const res = await client.request({
+        path: pathname,
+        method: "POST",
+        headers,
+        body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "echo", arguments: { text: "hello" } } }),
+      });
+      const body = (await res.body.json()) as { id?: number; result?: { content?: { text?: string }[] } };
+      if (res.statusCode !== 200 || body.id !== i || !body.result?.content?.[0]?.text) throw new Error(`host answered ${res.statusCode}`);
+    },
+    async close() {
+      await client.close();
+      await session.close();
     },
   };
 }

@@ -1,14 +1,16 @@
 // Where the MCP path's time goes: the host's V8 CPU profiler (the one `node --cpu-prof` uses,
-// started over IPC after warm-up so start-up does not dominate) records while 16 SDK clients
-// call `echo`; the profile's self time is summed by function and by package/source area.
+// started over IPC after warm-up so start-up does not dominate) records while 16 clients
+// call `echo` (the plain route is profiled the same way, for comparison); the profile's self time is summed by function and by package/source area.
 // The raw .cpuprofile (open it in Chrome DevTools) and the summary land in .bench/.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
-import { mcpCaller } from "./mcp-client.js";
+import { rawMcpCaller } from "./mcp-client.js";
 import { LANES, measureRound, prepare, release } from "./mcp-calls.js";
+import { plainRouteCaller, type Caller } from "./call-load.js";
+import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { FULL } from "./stats.js";
 import { soloRow, progress, type Row } from "./report.js";
 
@@ -52,15 +54,9 @@ function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number
   return { byArea: top(byArea), byFunction: top(byFunction), total };
 }
 
-export async function profileMcp(ca: BenchCa): Promise<Row[]> {
-  const dir = join(OUT, "profile");
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  progress(`profile: host under --cpu-prof, ${CALLS} tools/call from ${LANES} clients`);
-  const server = await startHostServer("ztmcp profiled", ca, { crls: writeCrls(ca, 0) });
-  const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
-  const contender = await prepare(server, () => mcpCaller(`https://127.0.0.1:${server.port}/mcp`, tls));
-  const file = join(dir, "mcp-tools-call.cpuprofile");
+/** Profiles one server while `callers` load it; returns the summary text. */
+async function profileServer(label: string, server: ServerProcess, makeCaller: () => Promise<Caller>, file: string): Promise<string> {
+  const contender = await prepare(server, makeCaller);
   try {
     await server.startProfile();
     await measureRound(contender, CALLS, TIME_LIMIT_MS);
@@ -70,8 +66,8 @@ export async function profileMcp(ca: BenchCa): Promise<Row[]> {
   }
   const s = summarize(JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[] });
   const pct = (hits: number): string => `${((hits / s.total) * 100).toFixed(1)}%`;
-  const text = [
-    `CPU profile of the host serving tools/call (self time, ${s.total} samples, idle excluded): ${file}`,
+  return [
+    `CPU profile of ${label} (self time, ${s.total} samples, idle excluded): ${file}`,
     "",
     "by area:",
     ...s.byArea.map(([a, h]) => `  ${pct(h).padStart(6)}  ${a}`),
@@ -80,8 +76,20 @@ export async function profileMcp(ca: BenchCa): Promise<Row[]> {
     ...s.byFunction.map(([f, h]) => `  ${pct(h).padStart(6)}  ${f}`),
     "",
   ].join("\n");
-  writeFileSync(join(OUT, "mcp-profile.txt"), text);
-  process.stderr.write(text);
-  const [topArea, topHits] = s.byArea[0] ?? ["-", 0];
-  return [soloRow("profile", `top area: ${topArea}`, "% of CPU", (topHits / s.total) * 100, `summary in .bench/mcp-profile.txt`)];
+}
+
+export async function profileMcp(ca: BenchCa): Promise<Row[]> {
+  const dir = join(OUT, "profile");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  progress(`profile: the host, then the plain route, under the CPU profiler, ${CALLS} tools/call from ${LANES} clients`);
+  const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
+  const host = await startHostServer("ztmcp profiled", ca, { crls: writeCrls(ca, 0) });
+  const hostText = await profileServer("the host serving tools/call", host, () => rawMcpCaller(`https://127.0.0.1:${host.port}/mcp`, tls), join(dir, "mcp-tools-call.cpuprofile"));
+  const hostDir = ca.files.hostDir;
+  const plain = await startNodeServer("fastify route profiled", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
+  const plainText = await profileServer("the plain fastify route", plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls)), join(dir, "plain-route.cpuprofile"));
+  writeFileSync(join(OUT, "mcp-profile.txt"), `${hostText}\n${plainText}`);
+  process.stderr.write(`${hostText}\n${plainText}`);
+  return [soloRow("profile", "host vs plain route", "-", 0, "summaries in .bench/mcp-profile.txt")];
 }
