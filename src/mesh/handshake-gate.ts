@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { X509Certificate } from "node:crypto";
 import { normalizeSerial } from "../pki/serial.js";
 import type { Logger } from "../log.js";
+import { BoundedMap } from "./bounded-map.js";
 import type { Identity } from "./identity.js";
 import { identityOf, type IdentityCache } from "./peer-identity.js";
 import type { HandshakeLockout } from "./lockout.js";
@@ -70,7 +71,7 @@ export interface GateOptions {
 export class HandshakeGate {
   readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
   /** Leaf fingerprint → issuing intermediate's serial, for resumed sessions (oldest forgotten first). */
-  readonly #issuers = new Map<string, string>();
+  readonly #issuers = new BoundedMap<string, string>(MAX_REMEMBERED_ISSUERS);
   readonly #now: () => number;
 
   constructor(private readonly o: GateOptions) {
@@ -117,7 +118,6 @@ export class HandshakeGate {
   #intermediateOf(socket: TLSSocket, fingerprint: string, issuer: X509Certificate | undefined): string | undefined {
     if (issuer) {
       const serial = normalizeSerial(issuer.serialNumber);
-      if (this.#issuers.size >= MAX_REMEMBERED_ISSUERS && !this.#issuers.has(fingerprint)) this.#issuers.delete(this.#issuers.keys().next().value!);
       this.#issuers.set(fingerprint, serial);
       return serial;
     }

@@ -5,6 +5,7 @@ import type { X509Certificate } from "node:crypto";
 import * as der from "../pki/der.js";
 import { decodeRoles, ROLES_OID } from "../pki/role-extension.js";
 import { normalizeSerial } from "../pki/serial.js";
+import { BoundedMap } from "./bounded-map.js";
 import type { Identity } from "./identity.js";
 
 const ROLES_OID_DER = der.oid(ROLES_OID);
@@ -68,15 +69,16 @@ export function identityOf(cert: X509Certificate): Identity {
 
 /** Bounded cache of identities by fingerprint: a reconnecting agent is not re-parsed. */
 export class IdentityCache {
-  readonly #entries = new Map<string, Identity>();
-  constructor(private readonly max = 10_000) {}
+  readonly #entries: BoundedMap<string, Identity>;
+  constructor(max = 10_000) {
+    this.#entries = new BoundedMap(max);
+  }
 
   get(cert: X509Certificate): Identity {
     const fingerprint = cert.fingerprint256;
     const hit = this.#entries.get(fingerprint);
     if (hit) return hit;
     const identity = identityOf(cert);
-    if (this.#entries.size >= this.max) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(fingerprint, identity);
     return identity;
   }

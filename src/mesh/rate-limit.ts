@@ -1,5 +1,6 @@
 // Per-identity token buckets: `max` requests per `perMs`, refilled continuously. A take of
 // `cost` tokens is all or nothing, so a batch is admitted whole or refused whole.
+import { BoundedMap } from "./bounded-map.js";
 
 export interface Limit {
   max: number;
@@ -14,13 +15,14 @@ interface Bucket {
 export type Take = { ok: true } | { ok: false; retryAfterMs: number };
 
 export class RateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
-  constructor(private readonly maxTracked = 100_000) {}
+  readonly #buckets: BoundedMap<string, Bucket>;
+  constructor(maxTracked = 100_000) {
+    this.#buckets = new BoundedMap(maxTracked);
+  }
 
   take(key: string, limit: Limit, now: number, cost = 1): Take {
     let b = this.#buckets.get(key);
     if (!b) {
-      if (this.#buckets.size >= this.maxTracked) this.#buckets.delete(this.#buckets.keys().next().value!);
       b = { tokens: limit.max, at: now };
       this.#buckets.set(key, b);
     } else {

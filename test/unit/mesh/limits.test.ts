@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { HandshakeLockout } from "../../../src/mesh/lockout.js";
 import { RateLimiter } from "../../../src/mesh/rate-limit.js";
+import { BoundedMap } from "../../../src/mesh/bounded-map.js";
 import { nestsDeeperThan } from "../../../src/mesh/json-body.js";
 import { reasonFor } from "../../../src/mesh/handshake-gate.js";
 
@@ -49,4 +50,26 @@ test("OpenSSL verify errors map to the documented reason codes", () => {
   assert.equal(reasonFor("UNABLE_TO_GET_ISSUER_CERT_LOCALLY"), "unknown_ca");
   assert.equal(reasonFor("SOMETHING_NEW"), "verify_failed");
   assert.equal(reasonFor(undefined), "verify_failed");
+});
+
+test("a bounded map forgets its oldest entry when full, never grows past its bound, and keeps a re-set key", () => {
+  const m = new BoundedMap<string, number>(3);
+  for (const [k, v] of [["a", 1], ["b", 2], ["c", 3]] as const) m.set(k, v);
+  m.set("b", 20); // an update at the bound evicts nothing
+  assert.deepEqual([...m], [["a", 1], ["b", 20], ["c", 3]]);
+  m.set("d", 4);
+  assert.deepEqual([...m.keys()], ["b", "c", "d"]);
+  for (let i = 0; i < 1000; i++) m.set(`k${i}`, i);
+  assert.equal(m.size, 3);
+  assert.deepEqual([...m.keys()], ["k997", "k998", "k999"]);
+});
+
+test("the rate limiter tracks a bounded number of identities: a forgotten one starts with a full bucket", () => {
+  const r = new RateLimiter(2);
+  const limit = { max: 1, perMs: 60_000 };
+  assert.equal(r.take("a", limit, 0).ok, true);
+  assert.equal(r.take("a", limit, 1).ok, false);
+  r.take("b", limit, 2);
+  r.take("c", limit, 3); // "a" is forgotten
+  assert.equal(r.take("a", limit, 4).ok, true);
 });
