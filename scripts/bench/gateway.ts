@@ -8,7 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { BenchCa } from "./bench-ca.js";
 import { runCallLoad, type Caller, type LoadResult } from "./call-load.js";
-import { mcpCaller } from "./mcp-client.js";
+import { rawMcpCaller } from "./mcp-client.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
 import { FULL } from "./stats.js";
@@ -52,8 +52,8 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
   const routed: Caller[] = [];
   const direct = await directCallers(LANES);
   try {
-    progress(`gateway: ${LANES} SDK clients through the host, one direct stdio client`);
-    for (let i = 0; i < LANES; i++) routed.push(await mcpCaller(url, tls, "everything__echo", ARGS));
+    progress(`gateway: ${LANES} clients through the host (the mcp scenario's undici client), one direct stdio SDK client`);
+    for (let i = 0; i < LANES; i++) routed.push(await rawMcpCaller(url, tls, "everything__echo", ARGS));
     await runCallLoad(routed, 200, TIME_LIMIT_MS);
     await runCallLoad(direct, 200, TIME_LIMIT_MS);
     const seq: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
@@ -85,7 +85,7 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
       row("gateway (stdio upstream)", "p50 latency, 1 in flight", "ms", "lower", p(seq.routed, (r) => r.p50), p(seq.direct, (r) => r.p50), "direct stdio call"),
       row("gateway (stdio upstream)", "p99 latency, 1 in flight", "ms", "lower", p(seq.routed, (r) => r.p99), p(seq.direct, (r) => r.p99), "direct stdio call"),
       soloRow("gateway (stdio upstream)", "host CPU per call, 16 in flight", "µs", medianOf(cpu.host, (x) => x), "server CPU of the host process (not the upstream's)"),
-      soloRow("gateway (stdio upstream)", "load generator CPU per call", "µs", medianOf(cpu.clients, (x) => x), "the 16 SDK HTTP clients of the bench process: same cores as the host"),
+      soloRow("gateway (stdio upstream)", "load generator CPU per call", "µs", medianOf(cpu.clients, (x) => x), "the 16 undici clients of the bench process: same cores as the host"),
       { ...row("gateway (stdio upstream)", "throughput, 16 in flight", "calls/s", "higher", p(par.routed, (r) => r.perSecond), p(par.direct, (r) => r.perSecond), "direct stdio call"), note: `added latency p50 ${added50.toFixed(2)} ms, p99 ${added99.toFixed(2)} ms` },
     ];
   } finally {

@@ -44,7 +44,7 @@ async function openSession(url: string, tls: TlsClientIdentity): Promise<{ sessi
   };
 }
 
-export async function rawMcpCaller(url: string, tls: TlsClientIdentity): Promise<Caller> {
+export async function rawMcpCaller(url: string, tls: TlsClientIdentity, tool = "echo", args: Record<string, unknown> = { text: "hello" }): Promise<Caller> {
   const { origin, pathname } = new URL(url);
   const session = await openSession(url, tls);
   const client = new HttpClient(origin, { connect: { ...tls, servername: "localhost" }, pipelining: 1 });
@@ -60,10 +60,10 @@ export async function rawMcpCaller(url: string, tls: TlsClientIdentity): Promise
         path: pathname,
         method: "POST",
         headers,
-        body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: "echo", arguments: { text: "hello" } } }),
+        body: JSON.stringify({ jsonrpc: "2.0", id: i, method: "tools/call", params: { name: tool, arguments: args } }),
       });
-      const body = (await res.body.json()) as { id?: number; result?: { content?: { text?: string }[] } };
-      if (res.statusCode !== 200 || body.id !== i || !body.result?.content?.[0]?.text) throw new Error(`host answered ${res.statusCode}`);
+      const body = (await res.body.json()) as { id?: number; result?: { isError?: boolean; content?: { text?: string }[] } };
+      if (res.statusCode !== 200 || body.id !== i || body.result?.isError || !body.result?.content?.[0]?.text) throw new Error(`host answered ${res.statusCode}: ${JSON.stringify(body).slice(0, 200)}`);
     },
     async close() {
       await client.close();

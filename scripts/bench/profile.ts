@@ -12,7 +12,7 @@ import { LANES, measureRound, prepare, release } from "./mcp-calls.js";
 import { plainRouteCaller, type Caller } from "./call-load.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { FULL } from "./stats.js";
-import { soloRow, progress, type Row } from "./report.js";
+import { row, progress, type Row } from "./report.js";
 
 const CALLS = FULL ? 20_000 : 3_000;
 const TIME_LIMIT_MS = FULL ? 60_000 : 15_000;
@@ -54,19 +54,20 @@ function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number
   return { byArea: top(byArea), byFunction: top(byFunction), total };
 }
 
-/** Profiles one server while `callers` load it; returns the summary text. */
-async function profileServer(label: string, server: ServerProcess, makeCaller: () => Promise<Caller>, file: string): Promise<string> {
+/** Profiles one server while `callers` load it; returns the summary text and the server CPU per call. */
+async function profileServer(label: string, server: ServerProcess, makeCaller: () => Promise<Caller>, file: string): Promise<{ text: string; cpuPerCallUs: number }> {
   const contender = await prepare(server, makeCaller);
+  let cpuPerCallUs: number;
   try {
     await server.startProfile();
-    await measureRound(contender, CALLS, TIME_LIMIT_MS);
+    cpuPerCallUs = (await measureRound(contender, CALLS, TIME_LIMIT_MS)).cpuPerCallUs;
     await server.stopProfile(file);
   } finally {
     await release(contender);
   }
   const s = summarize(JSON.parse(readFileSync(file, "utf8")) as { nodes: ProfileNode[] });
   const pct = (hits: number): string => `${((hits / s.total) * 100).toFixed(1)}%`;
-  return [
+  const text = [
     `CPU profile of ${label} (self time, ${s.total} samples, idle excluded): ${file}`,
     "",
     "by area:",
@@ -76,6 +77,7 @@ async function profileServer(label: string, server: ServerProcess, makeCaller: (
     ...s.byFunction.map(([f, h]) => `  ${pct(h).padStart(6)}  ${f}`),
     "",
   ].join("\n");
+  return { text, cpuPerCallUs };
 }
 
 export async function profileMcp(ca: BenchCa): Promise<Row[]> {
@@ -85,11 +87,11 @@ export async function profileMcp(ca: BenchCa): Promise<Row[]> {
   progress(`profile: the host, then the plain route, under the CPU profiler, ${CALLS} tools/call from ${LANES} clients`);
   const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
   const host = await startHostServer("ztmcp profiled", ca, { crls: writeCrls(ca, 0) });
-  const hostText = await profileServer("the host serving tools/call", host, () => rawMcpCaller(`https://127.0.0.1:${host.port}/mcp`, tls), join(dir, "mcp-tools-call.cpuprofile"));
+  const ours = await profileServer("the host serving tools/call", host, () => rawMcpCaller(`https://127.0.0.1:${host.port}/mcp`, tls), join(dir, "mcp-tools-call.cpuprofile"));
   const hostDir = ca.files.hostDir;
   const plain = await startNodeServer("fastify route profiled", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
-  const plainText = await profileServer("the plain fastify route", plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls)), join(dir, "plain-route.cpuprofile"));
-  writeFileSync(join(OUT, "mcp-profile.txt"), `${hostText}\n${plainText}`);
-  process.stderr.write(`${hostText}\n${plainText}`);
-  return [soloRow("profile", "host vs plain route", "-", 0, "summaries in .bench/mcp-profile.txt")];
+  const base = await profileServer("the plain fastify route", plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls)), join(dir, "plain-route.cpuprofile"));
+  writeFileSync(join(OUT, "mcp-profile.txt"), `${ours.text}\n${base.text}`);
+  process.stderr.write(`${ours.text}\n${base.text}`);
+  return [{ ...row("profile", "server CPU per call, profiler on", "µs", "lower", ours.cpuPerCallUs, base.cpuPerCallUs, "fastify JSON route"), note: "summaries in .bench/mcp-profile.txt" }];
 }
