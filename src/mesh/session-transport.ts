@@ -166,6 +166,14 @@ export class SessionTransport implements Transport {
     if (stream && !stream.res.writableEnded) stream.res.end();
   }
 
+  /** Ends the standalone stream if its certificate is refused now (checked at a CRL reload); true when it did. */
+  endStreamIfRefused(): boolean {
+    const stream = this.#standalone;
+    if (!stream || stream.admits()) return false;
+    this.endStream();
+    return true;
+  }
+
   /** Handlers record their authorization decision here, so the request's log line carries it. */
   decide(id: RequestId, decision: Decided): void {
     const p = this.#pending.get(id);

@@ -2,38 +2,16 @@
 // any other certificate is unknown. Idle sessions are evicted; an identity holding too many
 // loses its oldest. Each session has its own SDK Server and transport, never shared.
 import { randomUUID } from "node:crypto";
-import type { ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
 import type { SessionSummary } from "./catalog.js";
 import type { Identity } from "./identity.js";
 import type { SessionServer } from "./session-server.js";
 import { SessionTransport, type Completed } from "./session-transport.js";
 
-/**
- * The session transport, remembering its GET stream's admission check (the connection's
- * certificate re-checked) so a CRL reload can run it at once instead of at the next write.
- */
-class CheckedTransport extends SessionTransport {
-  #admits: (() => boolean) | undefined;
-
-  override openStream(res: ServerResponse, admits: () => boolean, onEnd: () => void): boolean {
-    const opened = super.openStream(res, admits, onEnd);
-    if (opened) this.#admits = admits;
-    return opened;
-  }
-
-  /** Ends the open stream if its certificate is refused now; true when it did. */
-  endStreamIfRefused(): boolean {
-    if (!this.hasStream || this.#admits?.() !== false) return false;
-    this.endStream();
-    return true;
-  }
-}
-
 export interface Session {
   readonly id: string;
   readonly server: SessionServer;
-  readonly transport: CheckedTransport;
+  readonly transport: SessionTransport;
   readonly fingerprint: string;
   readonly spiffeId: string | undefined;
   readonly serial: string;
@@ -73,7 +51,7 @@ export class SessionRegistry {
     if (mine.length >= this.o.maxPerIdentity) await this.close(mine[0]!.id, "identity_limit");
     if (this.#sessions.size >= this.o.maxTotal) return undefined;
     const id = randomUUID();
-    const transport = new CheckedTransport(id, (c) => {
+    const transport = new SessionTransport(id, (c) => {
       const current = this.#sessions.get(id);
       if (current) this.o.onCompleted(current, c);
     });
