@@ -91,25 +91,29 @@ export class SqliteStore implements CaStore {
 
   /**
    * Opens an existing store. STORE_CORRUPT / STORE_FOREIGN when the file is not a ztmcp store;
-   * nothing is written then. `readonly`: SQLite's read-only open, which never writes ca.db (no
-   * migration, no checkpoint); see readOnlyError for when that is possible.
+   * nothing is written then. Without `readonly`, STORE_NOT_WRITABLE when this user cannot write
+   * it (see checkWritable), before anything is read. `readonly`: SQLite's read-only open, which
+   * never writes ca.db (no migration, no checkpoint); see readOnlyError for when that is possible.
    */
   static open(path: string, options: { readonly?: boolean } = {}): SqliteStore {
     if (!existsSync(path)) throw new ZtmcpError("CA_NOT_FOUND", `no CA store at ${path}: run \`ztmcp ca init\` first`);
     const readonly = options.readonly ?? false;
     let db: Database.Database | undefined;
     try {
+      if (!readonly) checkWritable(path);
       db = new Database(path, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS, readonly });
       checkOwnership(db, path);
       if (readonly) checkCurrent(db, path);
       else {
         configure(db);
         migrate(db);
+        probeWrite(db);
       }
       return new SqliteStore(db);
     } catch (e) {
       db?.close();
       if (isSqliteError(e, "SQLITE_NOTADB", "SQLITE_CORRUPT")) throw new ZtmcpError("STORE_CORRUPT", `${path} is corrupt or not a database (${(e as Error).message})`);
+      if (!readonly && isSqliteError(e, "SQLITE_READONLY")) throw notWritable(`${path} (or its -wal/-shm)`, (e as Error).message);
       if (isSqliteError(e, "SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_IOERR")) {
         if (readonly) throw readOnlyError(path, e as Error);
         throw new ZtmcpError("STORE_UNREADABLE", `cannot open ${path} for reading and writing (${(e as Error).message})`);
@@ -304,6 +308,36 @@ function readOnlyError(path: string, e: Error): ZtmcpError {
     "STORE_READONLY",
     `cannot read ${path} without write access to ${dir}/: the store is in WAL mode and a reader needs ${file}-wal and ${file}-shm there, which are there only while another command has the store open (${(e as { code?: string }).code ?? e.message}); run this as a user who may write ${dir}/ (ca.db itself is only read)`,
   );
+}
+
+const notWritable = (what: string, why: string): ZtmcpError =>
+  new ZtmcpError("STORE_NOT_WRITABLE", `${what} is not writable by this user (${why}): run CA commands as the CA's owner (\`cert list\` and \`cert show\` only read)`);
+
+/**
+ * SQLite opens a file it may not write read-only without a word (better-sqlite3's `readonly` only
+ * echoes the option), and a writing command would fail at its first write, after reading its key.
+ * Checked before SQLite opens the file: its first read, in WAL mode, creates ca.db-wal and -shm. A
+ * writer creates and at its close removes those beside ca.db, so the directory must be writable too.
+ * access(2), not a trial open: closing any descriptor of ca.db drops this process's SQLite locks on it.
+ */
+function checkWritable(path: string): void {
+  for (const target of [path, dirname(path)]) {
+    try {
+      accessSync(target, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? String(e);
+      throw notWritable(target === path ? path : `${target}/`, target === path ? code : `${code}; a writer keeps ${basename(path)}-wal and -shm there`);
+    }
+  }
+}
+
+/**
+ * What checkWritable cannot see, such as a ca.db-shm another user created that this one may only
+ * read: take the write lock and release it (waiting for a concurrent writer like any write).
+ * No page is written, so nothing on disk changes.
+ */
+function probeWrite(db: Database.Database): void {
+  db.transaction(() => undefined).immediate();
 }
 
 function configure(db: Database.Database): void {
