@@ -1,6 +1,7 @@
 // Failed-handshake lockout per remote address: the mTLS analogue of account lockout. After
 // `threshold` failures within `windowMs`, new connections from that address are dropped at
 // TCP accept (before any TLS work) for `coolDownMs`.
+import { BoundedMap } from "./bounded-map.js";
 
 export interface LockoutOptions {
   /** Failures within the window that trigger a lockout; 0 disables it. */
@@ -20,8 +21,10 @@ interface Entry {
 }
 
 export class HandshakeLockout {
-  readonly #entries = new Map<string, Entry>();
-  constructor(readonly options: LockoutOptions) {}
+  readonly #entries: BoundedMap<string, Entry>;
+  constructor(readonly options: LockoutOptions) {
+    this.#entries = new BoundedMap(options.maxTracked ?? 100_000);
+  }
 
   isLocked(address: string, now: number): boolean {
     const e = this.#entries.get(address);
@@ -47,8 +50,8 @@ export class HandshakeLockout {
   }
 
   #remember(address: string, e: Entry): void {
+    // Delete first: a restarted window moves the address to the newest end.
     this.#entries.delete(address);
-    if (this.#entries.size >= (this.options.maxTracked ?? 100_000)) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(address, e);
   }
 }
