@@ -257,7 +257,7 @@ export class Authority {
       this.store.insertCertificate(record, audit);
     } catch (e) {
       this.dirs.remove(staging);
-      this.dirs.removeIfEmpty(record.name);
+      this.dirs.removeIfEmpty(record.name, true);
       throw e;
     }
     failpoint("issue.recorded");

@@ -55,15 +55,13 @@ export class CertDirs {
    */
   stage(name: string, serial: string, files: readonly StagedFile[], extra?: (dir: string) => void): string {
     const dir = this.dirOf(name);
-    const createdNameDir = !existsSync(dir);
-    if (!createdNameDir && !lstatSync(dir).isDirectory()) throw new ZtmcpError("NAME_CONFLICT", `${dir} exists and is not a directory (pick another name)`);
+    const createdNameDir = !isDirectory(dir);
     const staging = join(dir, `..${serial}.tmp-${process.pid}`);
     try {
       mkdirSync(this.root, { recursive: true, mode: 0o700 });
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      mkdirSync(staging, { mode: 0o700 });
+      makeStaging(dir, staging);
     } catch (e) {
-      if (createdNameDir) rmSync(dir, { recursive: true, force: true });
+      if (createdNameDir) removeDirIfEmpty(dir);
       if (UNWRITABLE.has((e as NodeJS.ErrnoException).code ?? "")) throw unwritable(this.root, e);
       throw e;
     }
@@ -74,7 +72,8 @@ export class CertDirs {
       return staging;
     } catch (e) {
       rmSync(staging, { recursive: true, force: true });
-      if (createdNameDir) rmSync(dir, { recursive: true, force: true });
+      // Not recursive: another command may be staging the same name in it.
+      if (createdNameDir) removeDirIfEmpty(dir);
       if (UNWRITABLE.has((e as NodeJS.ErrnoException).code ?? "")) throw unwritable(this.root, e);
       throw e;
     }
@@ -125,9 +124,17 @@ export class CertDirs {
   entries(name: string): DirEntries {
     const dir = this.dirOf(name);
     const out: DirEntries = { versions: [], staging: [], linkTemps: [], current: undefined };
-    for (const entry of readdirSync(dir)) {
+    // Another command's recovery may remove the directory, or a version in it, while we look.
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return out;
+      throw e;
+    }
+    for (const entry of names) {
       const version = VERSION.exec(entry);
-      if (version && lstatSync(join(dir, entry)).isDirectory()) out.versions.push(version[1]!);
+      if (version && lstatSync(join(dir, entry), { throwIfNoEntry: false })?.isDirectory()) out.versions.push(version[1]!);
       const staged = STAGING.exec(entry);
       if (staged) out.staging.push({ serial: staged[1]!, pid: Number(staged[2]), path: join(dir, entry) });
       const linkTemp = LINK_TEMP.exec(entry);
@@ -145,16 +152,59 @@ export class CertDirs {
     rmSync(path, { recursive: true, force: true });
   }
 
-  /** Removes the links and the name's directory once no version is left in it. */
-  removeIfEmpty(name: string): void {
+  /**
+   * Removes the links and the name's directory once no version is left in it. A bare empty
+   * directory may be one another command has just made to stage into, so it is left alone unless
+   * `tidied`: the caller has just removed a dead command's leftovers from it.
+   */
+  removeIfEmpty(name: string, tidied = false): void {
     const dir = this.dirOf(name);
     const { versions, staging } = this.entries(name);
     if (versions.length > 0 || staging.length > 0) return;
-    for (const f of [...CERT_FILES, CURRENT_LINK]) rmSync(join(dir, f), { force: true });
+    // lstat: a link whose version is gone still counts.
+    const links = [...CERT_FILES, CURRENT_LINK].filter((f) => lstatSync(join(dir, f), { throwIfNoEntry: false }) !== undefined);
+    if (links.length === 0 && !tidied) return;
+    for (const f of links) rmSync(join(dir, f), { force: true });
+    removeDirIfEmpty(dir);
+  }
+}
+
+/** false when absent; NAME_CONFLICT when something other than a directory holds the name. */
+function isDirectory(dir: string): boolean {
+  let stat;
+  try {
+    stat = lstatSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw e;
+  }
+  if (!stat.isDirectory()) throw new ZtmcpError("NAME_CONFLICT", `${dir} exists and is not a directory (pick another name)`);
+  return true;
+}
+
+
+/** rmdir: removes the directory only if nothing lives there (a staging dir, a file the operator put). */
+function removeDirIfEmpty(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // Not empty, or gone already: leave it.
+  }
+}
+
+/**
+ * Makes the name's directory and the staging directory in it. Another command's recovery removes
+ * a name directory it finds empty (removeIfEmpty), and may do so between our two mkdirs: then
+ * make it again. Once the staging directory is in it, rmdir cannot remove it.
+ */
+function makeStaging(dir: string, staging: string): void {
+  for (let attempt = 1; ; attempt++) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     try {
-      rmdirSync(dir);
-    } catch {
-      // Something else lives there (a file the operator put): leave it.
+      mkdirSync(staging, { mode: 0o700 });
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT" || attempt >= 100) throw e;
     }
   }
 }

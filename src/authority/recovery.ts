@@ -40,9 +40,15 @@ const validName = (name: string): boolean => {
  */
 export function reconcileName(dirs: CertDirs, store: CaStore, name: string, now: Date, log: Logger): void {
   const before = dirs.entries(name);
-  for (const t of before.linkTemps) if (!processAlive(t.pid)) dirs.remove(t.path);
+  let tidied = false;
+  for (const t of before.linkTemps) {
+    if (processAlive(t.pid)) continue;
+    dirs.remove(t.path);
+    tidied = true;
+  }
   for (const s of before.staging) {
     if (processAlive(s.pid)) continue;
+    tidied = true;
     const record = store.findBySerial(s.serial);
     if (record?.name === name) {
       dirs.promote(name, s.serial, s.path);
@@ -57,7 +63,7 @@ export function reconcileName(dirs: CertDirs, store: CaStore, name: string, now:
   const records = store.findByName(name);
   const newest = records.find((r) => present.has(r.serial));
   if (!newest) {
-    dirs.removeIfEmpty(name);
+    dirs.removeIfEmpty(name, tidied);
     return;
   }
   if (entries.current !== newest.serial) dirs.point(name, newest.serial);
