@@ -11,10 +11,10 @@ import { FULL } from "./stats.js";
 import { row, progress, type Row } from "./report.js";
 import { interleave, medianOf } from "./rounds.js";
 
-const COUNT = FULL ? 3_000 : 900;
+const COUNT = FULL ? 3_000 : 1_500;
 const WARMUP = 30;
 const TIME_LIMIT_MS = FULL ? 30_000 : 9_000;
-const ROUNDS = FULL ? 5 : 3;
+const ROUNDS = 5;
 const CONCURRENCY = 8;
 const REVOKED = 100_000;
 
