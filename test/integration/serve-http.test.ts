@@ -209,6 +209,27 @@ test("every request in a batch pays the rate limit: a batch larger than the toke
   assert.equal(one.status, 200);
 });
 
+test("a policy reload that gives a role a rate limit applies to connections already open", async () => {
+  const agentOf = await f.agent("relimited-agent", { roles: ["relimited"] });
+  const open = { ...policy, roles: { ...policy.roles, relimited: { tools: ["echo"] } } };
+  f.writePolicy(open);
+  assert.equal(f.host.reloadPolicy(), true);
+  const c = await f.connect(agentOf);
+  try {
+    // No limit yet: more calls than the coming limit allows, on the same keep-alive connection.
+    for (let i = 0; i < 3; i++) assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: `free ${i}` } })), `free ${i}`);
+    f.writePolicy({ ...open, roles: { ...open.roles, relimited: { tools: ["echo"], rateLimit: { max: 1, per: "1h" } } } });
+    assert.equal(f.host.reloadPolicy(), true);
+    assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "last" } })), "last");
+    await assert.rejects(c.client.callTool({ name: "echo", arguments: { text: "over" } }));
+    await f.logs.waitFor((l) => l.event === "mcp.request" && l.reason === "rate_limited" && String(l.spiffeId).endsWith("/relimited-agent"));
+  } finally {
+    await c.close();
+    f.writePolicy(policy);
+    f.host.reloadPolicy();
+  }
+});
+
 test("progress streams over SSE, and a cancelled call aborts its handler while the session lives on", async () => {
   const admin = await f.agent("progress-admin", { roles: ["admin"] });
   const c = await f.connect(admin);
