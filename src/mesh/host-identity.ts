@@ -11,6 +11,8 @@ import { basename, dirname, join } from "node:path";
 import type { SecureContextOptions, Server as TlsServer } from "node:tls";
 import { readIdentity, type TlsIdentity } from "../bridge/mtls-fetch.js";
 import { CURRENT_LINK } from "../authority/cert-dir.js";
+import { trustDomainOf } from "../pki/names.js";
+import { certificateBlocks } from "../pki/pem.js";
 import { normalizeSerial } from "../pki/serial.js";
 import type { Logger } from "../log.js";
 import { identityOf } from "./peer-identity.js";
@@ -63,10 +65,8 @@ class Refused extends Error {
   }
 }
 
-const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
-
 function certificates(text: string, what: string): X509Certificate[] {
-  const blocks = pemBlocks(text);
+  const blocks = certificateBlocks(text);
   if (blocks.length === 0) throw new Refused("bad_certificate", `${what} holds no PEM certificate`);
   try {
     return blocks.map((b) => new X509Certificate(b));
@@ -75,7 +75,6 @@ function certificates(text: string, what: string): X509Certificate[] {
   }
 }
 
-const trustDomainOf = (cert: X509Certificate): string | undefined => /^spiffe:\/\/([^/]+)\//.exec(identityOf(cert).spiffeId ?? "")?.[1];
 const sameCerts = (a: readonly X509Certificate[], b: readonly X509Certificate[]): boolean =>
   a.length === b.length && a.every((c, i) => c.fingerprint256 === b[i]!.fingerprint256);
 
@@ -112,7 +111,7 @@ function checkIdentity(id: TlsIdentity, bound: Binding, now: number): X509Certif
   if (usages !== undefined && !usages.includes(SERVER_AUTH)) throw new Refused("not_server_certificate", "certificate has no serverAuth extended key usage");
   if (!sameCerts(intermediates, bound.intermediates)) throw new Refused("other_intermediate", "chain.pem's intermediate is not the one the host started with (restart to change CA)");
   if (!sameCerts(certificates(id.ca, "trust file"), bound.roots)) throw new Refused("other_root", "trust file's root is not the one the host started with (restart to change CA)");
-  if (trustDomainOf(leaf!) !== bound.trustDomain) throw new Refused("other_trust_domain", "certificate's SPIFFE trust domain differs from the host's at start");
+  if (trustDomainOf(identityOf(leaf!).spiffeId) !== bound.trustDomain) throw new Refused("other_trust_domain", "certificate's SPIFFE trust domain differs from the host's at start");
   const issuer = intermediates[0] ?? bound.roots.find((r) => leaf!.checkIssued(r));
   if (!issuer || !leaf!.checkIssued(issuer) || !leaf!.verify(issuer.publicKey)) throw new Refused("bad_chain", "certificate is not signed by the intermediate in chain.pem");
   return leaf!;
@@ -132,7 +131,7 @@ export class HostIdentity {
     this.#current = o.initial;
     const [leaf, ...intermediates] = certificates(o.initial.cert, "chain.pem");
     this.#serial = normalizeSerial(leaf!.serialNumber);
-    this.#bound = { intermediates, roots: certificates(o.initial.ca, "trust file"), trustDomain: trustDomainOf(leaf!) };
+    this.#bound = { intermediates, roots: certificates(o.initial.ca, "trust file"), trustDomain: trustDomainOf(identityOf(leaf!).spiffeId) };
   }
 
   /** Serial of the certificate new handshakes get. */

@@ -2,12 +2,15 @@
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
+import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
 import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type PolicyDocument } from "../policy/policy.js";
 import type { Logger } from "../log.js";
+import { trustDomainOf } from "../pki/names.js";
+import { certificateBlocks } from "../pki/pem.js";
 import { readIdentity } from "../bridge/mtls-fetch.js";
 import { builtinCatalog } from "./builtin-tools.js";
 import { upstreamOf } from "./gateway.js";
@@ -24,7 +27,6 @@ import { RequestGuard } from "./request-guard.js";
 import { RevocationList } from "./revocation.js";
 import { createSessionServer } from "./session-server.js";
 import { SessionRegistry } from "./sessions.js";
-import { X509Certificate } from "node:crypto";
 
 export interface HostLimits {
   /** Request body limit in bytes (default 1 MiB → 413 above it). */
@@ -104,13 +106,11 @@ function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; wat
   // (POLICY_UNREADABLE), never silently swaps in the broader default policy.
   if (o.policyPath !== undefined) return { policy: loadPolicy(o.policyPath), watchPath: o.policyPath };
   if (o.policy) return { policy: parsePolicy(JSON.stringify(o.policy), "policy option"), watchPath: undefined };
-  const trustDomain = /^spiffe:\/\/([^/]+)\//.exec(identityOf(new X509Certificate(hostChain)).spiffeId ?? "")?.[1] ?? "mesh.local";
+  const trustDomain = trustDomainOf(identityOf(new X509Certificate(hostChain)).spiffeId) ?? "mesh.local";
   o.log.warn({ event: "policy.default", trustDomain }, "no policy configured: serving with the default policy");
   return { policy: parsePolicy(JSON.stringify(defaultPolicyDocument(trustDomain)), "default policy"), watchPath: undefined };
 }
 
-/** Every PEM certificate block in a text. */
-const pemBlocks = (text: string): string[] => text.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
 
 export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -124,10 +124,10 @@ export async function startHost(o: HostOptions): Promise<Host> {
   // Each CRL file is bound to its issuer: the first to our root, the others to the
   // intermediate(s) in the host's own chain.
   const [rootCrl, ...intermediateCrls] = o.crlFiles ?? [join(caDir, "root.crl.pem"), join(caDir, "intermediate.crl.pem")];
-  const intermediates = pemBlocks(chain).slice(1);
+  const intermediates = certificateBlocks(chain).slice(1);
   const revocation = new RevocationList({
     crls: [
-      ...(rootCrl === undefined ? [] : [{ path: rootCrl, issuers: pemBlocks(trust) }]),
+      ...(rootCrl === undefined ? [] : [{ path: rootCrl, issuers: certificateBlocks(trust) }]),
       ...intermediateCrls.map((path) => ({ path, issuers: intermediates })),
     ],
     graceMs: o.crlGraceMs ?? 0,

@@ -34,6 +34,11 @@ export function spiffeId(trustDomain: string, kind: Kind, name: string): string 
   return `spiffe://${trustDomain}/${kind}/${name}`;
 }
 
+/** The trust domain of a SPIFFE ID (`spiffe://<td>/…`); undefined for none or another scheme. */
+export function trustDomainOf(id: string | undefined): string | undefined {
+  return id === undefined ? undefined : /^spiffe:\/\/([^/]+)\//.exec(id)?.[1];
+}
+
 /** RFC 4514 string for `CN=<name>, O=<org>`, escaping what the DN syntax reserves. */
 export function subjectDn(name: string, org: string): string {
   const escape = (v: string) => v.replace(/([,+"\\<>;=#])/g, "\\$1");

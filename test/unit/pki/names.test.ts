@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkName, checkTrustDomain, spiffeId, subjectDn } from "../../../src/pki/names.js";
+import { checkName, checkTrustDomain, spiffeId, subjectDn, trustDomainOf } from "../../../src/pki/names.js";
 import { normalizeSerial, randomSerial } from "../../../src/pki/serial.js";
 import { parseDuration, formatDuration } from "../../../src/duration.js";
 
@@ -42,4 +42,9 @@ test("durations parse people's units and refuse nonsense", () => {
   }
   assert.equal(formatDuration(86_400_000), "1d");
   assert.equal(formatDuration(5_400_000), "90m");
+});
+
+test("the trust domain is read back from a SPIFFE ID, and nothing from anything else", () => {
+  assert.equal(trustDomainOf(spiffeId("mesh.example", "host", "localhost")), "mesh.example");
+  for (const id of [undefined, "", "spiffe://", "spiffe://td", "https://td/agent/x", "URI:spiffe://td/agent/x"]) assert.equal(trustDomainOf(id), undefined, String(id));
 });
