@@ -134,7 +134,8 @@ export class GatewayCatalog implements Catalog {
 
   /** The upstream that listed a resource URI (built-ins, which take precedence, list none today). */
   resourceUpstream(uri: string): Upstream | undefined {
-    return [...this.upstreams.values()].find((u) => u.resources.some((r) => r.uri === uri));
+    for (const u of this.upstreams.values()) if (u.resourceUris.has(uri)) return u;
+    return undefined;
   }
 
   async readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult> {

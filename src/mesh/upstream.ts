@@ -59,6 +59,8 @@ export class Upstream {
   tools: readonly Tool[] = [];
   prompts: readonly Prompt[] = [];
   resources: readonly Resource[] = [];
+  /** The URIs of `resources`, so routing a resources/read is a lookup, not a scan. */
+  resourceUris: ReadonlySet<string> = new Set();
   private state: State = "connecting";
   private client: Client | undefined;
   private connection: UpstreamConnection | undefined;
@@ -246,7 +248,10 @@ export class Upstream {
     if (client !== this.client) return;
     if (kind === "tools") this.tools = this.namable(kind, items as Tool[]);
     else if (kind === "prompts") this.prompts = this.namable(kind, items as Prompt[]);
-    else this.resources = items as Resource[];
+    else {
+      this.resources = items as Resource[];
+      this.resourceUris = new Set(this.resources.map((r) => r.uri));
+    }
   }
 
   /**
