@@ -12,7 +12,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8443
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
-.PHONY: help install build typecheck lint test test-only soak bench ca-init cert server-cert revoke crl serve demo-certs clean tools
+.PHONY: help install build docs typecheck lint test test-only soak bench ca-init cert server-cert revoke crl serve demo-certs clean tools
 
 help:
 	@echo "make serve            set everything up and run the mTLS MCP host on https://$(HOST):$(PORT)/mcp"
@@ -37,6 +37,10 @@ dist/.built: node_modules/.installed $(SOURCES)
 	@touch $@
 
 build: dist/.built
+
+# docs/errors.md is generated from src/common/errors.ts; a test fails when they differ.
+docs: install
+	node --import tsx scripts/docs/errors-md.ts
 
 tools:
 	@scripts/ensure-tools.sh openssl curl

@@ -1,4 +1,4 @@
-// The ztmcp host (src/mesh/host.ts startHost) as a server under test, in its own process.
+// The ztmcp host (src/host/host.ts startHost) as a server under test, in its own process.
 import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import type { CrlFiles } from "./crl-files.js";

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Authority } from "../../src/authority/authority.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { randomSerial } from "../../src/pki/serial.js";
 import type { BenchCa } from "./bench-ca.js";
 import { runOpenssl } from "./openssl-ca.js";

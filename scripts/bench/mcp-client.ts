@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { LATEST_PROTOCOL_VERSION } from "@modelcontextprotocol/sdk/types.js";
 import { Client as HttpClient } from "undici";
-import { createMtlsFetch } from "../../src/bridge/mtls-fetch.js";
+import { createMtlsFetch } from "../../src/tls-files/mtls-fetch.js";
 import type { Caller, TlsClientIdentity } from "./call-load.js";
 
 export async function mcpCaller(url: string, tls: TlsClientIdentity, tool = "echo", args: Record<string, unknown> = { text: "hello" }): Promise<Caller> {

@@ -26,16 +26,16 @@ export interface ServerSpec {
 const BENCH_POLICY = { trustDomain: "mesh.local", roles: { reader: { tools: ["*"], maxTtl: "24h" } }, subjects: [] };
 
 async function startZtmcpHost(spec: ServerSpec): Promise<number> {
-  const { startHost } = await import("../../src/mesh/host.js");
-  const { createLogger } = await import("../../src/log.js");
+  const { startHost } = await import("../../src/host/host.js");
+  const { createLogger } = await import("../../src/common/log.js");
   const { pino } = await import("pino");
   // The host logs every handshake and request as in production (synchronously: an asynchronous
   // destination measured slower, docs/performance.md); the lines go nowhere.
   const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: true }) });
   let catalog;
   if (spec.gatewayConfig) {
-    const { loadGateway } = await import("../../src/mesh/gateway.js");
-    const { builtinCatalog } = await import("../../src/mesh/builtin-tools.js");
+    const { loadGateway } = await import("../../src/gateway/gateway.js");
+    const { builtinCatalog } = await import("../../src/gateway/builtin-tools.js");
     catalog = await loadGateway(spec.gatewayConfig, builtinCatalog(), log);
   }
   const host = await startHost({

@@ -3,8 +3,8 @@
 // an earlier command (see recovery.ts) before it returns.
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ZtmcpError, usageError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
 import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
 import { parseReason, type RevocationReason } from "../pki/revocation-reason.js";
 import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
@@ -15,7 +15,7 @@ import { SqliteStore } from "../store/sqlite.js";
 import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
-import { CertDirs, type StagedFile } from "./cert-dir.js";
+import { CertDirs, type StagedFile } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
 import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { failpoint } from "./failpoint.js";
@@ -170,7 +170,7 @@ export class Authority {
     const now = this.now();
     const notAfter = new Date(now.getTime() + ttl);
     if (notAfter > issuer.cert.notAfter) {
-      throw usageError("TTL_EXCEEDS_CA", `the certificate would outlive the issuing CA (until ${issuer.cert.notAfter.toISOString()})`);
+      throw new ZtmcpError("TTL_EXCEEDS_CA", `the certificate would outlive the issuing CA (until ${issuer.cert.notAfter.toISOString()})`);
     }
     const keys = await generateKeyPair(req.keyType ?? "p256");
     const keyPem = await exportPrivateKeyPem(keys.privateKey);
@@ -287,7 +287,7 @@ export class Authority {
     const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
     if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
       if (records.some((r) => r.revokedAt)) throw new ZtmcpError("ALREADY_REVOKED", `"${target}" is already revoked; the CRL is unchanged`);
-      throw new ZtmcpError("CERT_EXPIRED", `"${target}" has no valid certificate to revoke (expired)`);
+      throw new ZtmcpError("NOTHING_TO_REVOKE", `"${target}" has no valid certificate to revoke (expired)`);
     }
     // Load the signing key before the commit: a wrong passphrase must change nothing.
     const issuer = await this.intermediate();

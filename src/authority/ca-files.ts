@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
 import { join } from "node:path";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 import { x509, subtle } from "../pki/crypto-provider.js";
 import { importPrivateKeyPem } from "../pki/keys.js";
 import type { Issuer } from "../pki/certificate.js";

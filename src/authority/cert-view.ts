@@ -3,7 +3,7 @@ import type { RevocationReason } from "../pki/crl.js";
 import type { KeyType } from "../pki/keys.js";
 import type { Kind } from "../pki/names.js";
 import { statusOf, type CertStatus, type CertSummary } from "../store/store.js";
-import type { CertFile } from "./cert-dir.js";
+import type { CertFile } from "../tls-files/cert-dir.js";
 
 export interface CertView {
   name: string;

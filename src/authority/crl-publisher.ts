@@ -4,11 +4,11 @@
 // increases even after a crash between the file write and the commit.
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "../log.js";
+import type { Logger } from "../common/log.js";
 import type { Issuer } from "../pki/certificate.js";
 import { buildCrl, crlToPem, parseCrl, type CrlEntry } from "../pki/crl.js";
 import type { CaStore, CrlName, CrlState } from "../store/store.js";
-import { writeFileAtomic } from "./atomic-file.js";
+import { writeFileAtomic } from "../tls-files/atomic-file.js";
 import type { CaFiles } from "./ca-files.js";
 import { failpoint } from "./failpoint.js";
 

@@ -3,15 +3,15 @@
 // when ca.db does, so an init that died half-way is simply run again.
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ZtmcpError, usageError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
 import { buildIntermediateCertificate, buildRootCertificate, fingerprint256, toPem } from "../pki/certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
 import { checkTrustDomain } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
 import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
 import { SqliteStore } from "../store/sqlite.js";
-import { fsyncDir, writeFileAtomic, writeFileDurable } from "./atomic-file.js";
+import { fsyncDir, writeFileAtomic, writeFileDurable } from "../tls-files/atomic-file.js";
 import { CaFiles } from "./ca-files.js";
 import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
 import { processAlive } from "./recovery.js";
@@ -61,14 +61,14 @@ function checkCrlUrl(url: string | undefined): string | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    throw usageError("BAD_CRL_URL", `not a URL: ${JSON.stringify(url)}`);
+    throw new ZtmcpError("BAD_CRL_URL", `not a URL: ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw usageError("BAD_CRL_URL", `CRL URL must be http(s): ${url}`);
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ZtmcpError("BAD_CRL_URL", `CRL URL must be http(s): ${url}`);
   return url;
 }
 
 function checkOrg(org: string): string {
-  if (org.length === 0 || org.length > 64 || Array.from(org).some((c) => c.charCodeAt(0) < 0x20)) throw usageError("BAD_ORG", "the organization must be 1-64 printable characters");
+  if (org.length === 0 || org.length > 64 || Array.from(org).some((c) => c.charCodeAt(0) < 0x20)) throw new ZtmcpError("BAD_ORG", "the organization must be 1-64 printable characters");
   return org;
 }
 

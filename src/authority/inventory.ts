@@ -1,8 +1,8 @@
 // The CA's records for reading: list and show. The Authority reads through it; opened on its own
 // it is read-only (no key, no passphrase, no crash recovery, ca.db opened read-only), so people
 // who may only read ca/ can list and inspect certificates.
-import { ZtmcpError } from "../errors.js";
-import type { Logger } from "../log.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
 import { checkName } from "../pki/names.js";
 import { isSerial, normalizeSerial } from "../pki/serial.js";
 import { SqliteStore } from "../store/sqlite.js";

@@ -1,8 +1,8 @@
 // What an issuance asks for, checked before anything is generated or written: names, roles
 // against the policy, lifetimes against the roles' maxTtl, SANs of host certificates.
 import { isIP } from "node:net";
-import { formatDuration, parseDuration } from "../duration.js";
-import { usageError } from "../errors.js";
+import { formatDuration, parseDuration } from "../common/duration.js";
+import { ZtmcpError } from "../common/errors.js";
 import type { KeyType } from "../pki/keys.js";
 import { checkRole, type Kind } from "../pki/names.js";
 import { MAX_ROLES } from "../pki/role-extension.js";
@@ -36,17 +36,17 @@ export interface HostIssueRequest extends CommonIssueRequest {
 
 export function checkAgentRequest(req: AgentIssueRequest, policy: Policy): { roles: string[]; ttlMs: number } {
   const roles = [...new Set(req.roles.map(checkRole))];
-  if (roles.length === 0) throw usageError("ROLE_REQUIRED", "an agent certificate needs at least one --role");
-  if (roles.length > MAX_ROLES) throw usageError("TOO_MANY_ROLES", `at most ${MAX_ROLES} roles`);
+  if (roles.length === 0) throw new ZtmcpError("ROLE_REQUIRED", "an agent certificate needs at least one --role");
+  if (roles.length > MAX_ROLES) throw new ZtmcpError("TOO_MANY_ROLES", `at most ${MAX_ROLES} roles`);
   const unknown = roles.filter((r) => !policy.roles.has(r));
   if (unknown.length > 0) {
-    throw usageError("UNKNOWN_ROLE", `role${unknown.length > 1 ? "s" : ""} ${unknown.map((r) => `"${r}"`).join(", ")} not defined in the policy (defined: ${[...policy.roles.keys()].join(", ")})`);
+    throw new ZtmcpError("UNKNOWN_ROLE", `role${unknown.length > 1 ? "s" : ""} ${unknown.map((r) => `"${r}"`).join(", ")} not defined in the policy (defined: ${[...policy.roles.keys()].join(", ")})`);
   }
   const max = maxTtlFor(policy, roles);
   // Without a TTL: the default, shortened to what the roles allow (an admin gets 1h, not an error).
   const ttlMs = req.ttl === undefined ? Math.min(toMs(DEFAULT_TTL.agent), max ?? Infinity) : toMs(req.ttl);
   if (max !== undefined && ttlMs > max) {
-    throw usageError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's maxTtl for ${roles.join(", ")} (${formatDuration(max)})`, { maxTtlMs: max });
+    throw new ZtmcpError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's maxTtl for ${roles.join(", ")} (${formatDuration(max)})`, { maxTtlMs: max });
   }
   return { roles, ttlMs };
 }
@@ -54,14 +54,14 @@ export function checkAgentRequest(req: AgentIssueRequest, policy: Policy): { rol
 export function checkHostRequest(req: HostIssueRequest): { dns: string[]; ips: string[]; ttlMs: number } {
   const dns = [...(req.dns ?? ["localhost"])];
   const ips = [...(req.ips ?? ["127.0.0.1"])];
-  for (const d of dns) if (!HOSTNAME.test(d)) throw usageError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
-  for (const ip of ips) if (isIP(ip) === 0) throw usageError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
+  for (const d of dns) if (!HOSTNAME.test(d)) throw new ZtmcpError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
+  for (const ip of ips) if (isIP(ip) === 0) throw new ZtmcpError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
   return { dns, ips, ttlMs: toMs(req.ttl ?? DEFAULT_TTL.host) };
 }
 
 function toMs(ttl: string | number): number {
   if (typeof ttl === "number") {
-    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw usageError("BAD_DURATION", `TTL must be a positive number of milliseconds: ${ttl}`);
+    if (!Number.isSafeInteger(ttl) || ttl <= 0) throw new ZtmcpError("BAD_DURATION", `TTL must be a positive number of milliseconds: ${ttl}`);
     return ttl;
   }
   return parseDuration(ttl);

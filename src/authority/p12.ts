@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, fsyncSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 
 export const P12_PASSPHRASE_ENV = "ZTMCP_P12_PASSPHRASE";
 

@@ -1,7 +1,7 @@
 // Where a CA key passphrase comes from: a file (--passphrase-file) or ZTMCP_CA_PASSPHRASE.
 // Never from argv, where `ps` and shell history would show it.
 import { readFileSync } from "node:fs";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 
 export const CA_PASSPHRASE_ENV = "ZTMCP_CA_PASSPHRASE";
 

@@ -2,10 +2,10 @@
 // issuance: a staged version whose serial is recorded is finished, one that is not is deleted.
 // Runs before every authority command; costs one readdir and one indexed query per name.
 import { readdirSync } from "node:fs";
-import type { Logger } from "../log.js";
+import type { Logger } from "../common/log.js";
 import { checkName } from "../pki/names.js";
 import { statusOf, type CaStore } from "../store/store.js";
-import type { CertDirs } from "./cert-dir.js";
+import type { CertDirs } from "../tls-files/cert-dir.js";
 
 export function processAlive(pid: number): boolean {
   if (pid === process.pid) return true;

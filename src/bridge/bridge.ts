@@ -11,9 +11,9 @@ import {
   type JSONRPCMessage,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { ZtmcpError, usageError } from "../errors.js";
-import type { Logger } from "../log.js";
-import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "./mtls-fetch.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
+import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../tls-files/mtls-fetch.js";
 import { firstContact } from "./first-contact.js";
 import { checkOwnCertificate, diagnose } from "./tls-diagnosis.js";
 
@@ -48,7 +48,7 @@ export const MAX_CONNECTIONS = { default: 4, min: 1, max: 64 } as const;
 export function checkMaxConnections(n: number | undefined): number {
   if (n === undefined) return MAX_CONNECTIONS.default;
   if (!Number.isInteger(n) || n < MAX_CONNECTIONS.min || n > MAX_CONNECTIONS.max) {
-    throw usageError("BAD_MAX_CONNECTIONS", `--max-connections takes a whole number from ${MAX_CONNECTIONS.min} to ${MAX_CONNECTIONS.max}, not ${Number.isNaN(n) ? "something else" : String(n)}`);
+    throw new ZtmcpError("BAD_MAX_CONNECTIONS", `--max-connections takes a whole number from ${MAX_CONNECTIONS.min} to ${MAX_CONNECTIONS.max}, not ${Number.isNaN(n) ? "something else" : String(n)}`);
   }
   return n;
 }

@@ -4,8 +4,8 @@
 // our side first). That is final, so the bridge exits at once instead of retrying a "reset".
 import { isIP } from "node:net";
 import { connect } from "node:tls";
-import { ZtmcpError } from "../errors.js";
-import type { TlsIdentity } from "./mtls-fetch.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { TlsIdentity } from "../tls-files/mtls-fetch.js";
 
 const PROBE_TIMEOUT_MS = 10_000;
 

@@ -3,16 +3,16 @@
 // right after the handshake, which reaches us only as a reset, so that case names its likely
 // causes. Our own certificate's validity is checked locally first, where we can be precise.
 import { X509Certificate } from "node:crypto";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError, type ErrorCode } from "../common/errors.js";
 
 export interface Diagnosis {
-  code: string;
+  code: ErrorCode;
   message: string;
   /** Worth retrying: the host may be restarting or the network blinked. */
   transient: boolean;
 }
 
-const RULES: { match: RegExp; code: string; message: string; transient: boolean }[] = [
+const RULES: { match: RegExp; code: ErrorCode; message: string; transient: boolean }[] = [
   { match: /UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_GET_ISSUER_CERT/, code: "HOST_UNKNOWN_CA", message: "the host's certificate is not from the CA we trust (check --ca)", transient: false },
   { match: /^CERT_HAS_EXPIRED$/, code: "HOST_CERT_EXPIRED", message: "the host's certificate has expired", transient: false },
   { match: /^CERT_NOT_YET_VALID$/, code: "HOST_CERT_NOT_YET_VALID", message: "the host's certificate is not valid yet (clock skew?)", transient: false },
@@ -58,9 +58,9 @@ export function diagnose(error: unknown, url: URL): Diagnosis {
 export function checkOwnCertificate(chainPem: string, label: string, now = new Date()): void {
   const cert = new X509Certificate(chainPem);
   if (now.getTime() > Date.parse(cert.validTo)) {
-    throw new ZtmcpError("CERT_EXPIRED", `${label}: our certificate expired at ${new Date(cert.validTo).toISOString()}; issue a new one`);
+    throw new ZtmcpError("IDENTITY_EXPIRED", `${label}: our certificate expired at ${new Date(cert.validTo).toISOString()}; issue a new one`);
   }
   if (now.getTime() < Date.parse(cert.validFrom)) {
-    throw new ZtmcpError("CERT_NOT_YET_VALID", `${label}: our certificate is valid only from ${new Date(cert.validFrom).toISOString()} (clock skew?)`);
+    throw new ZtmcpError("IDENTITY_NOT_YET_VALID", `${label}: our certificate is valid only from ${new Date(cert.validFrom).toISOString()} (clock skew?)`);
   }
 }

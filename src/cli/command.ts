@@ -1,7 +1,7 @@
 // The shape of a command module: yargs' command/describe/builder, plus `run`, which returns
 // what to print (text for people, data for --json) or throws a ZtmcpError. Only main.ts prints.
 import type { Argv, ArgumentsCamelCase } from "yargs";
-import type { Logger } from "../log.js";
+import type { Logger } from "../common/log.js";
 
 export interface GlobalOptions {
   caDir: string;

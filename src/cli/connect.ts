@@ -1,7 +1,7 @@
 // `ztmcp connect <https-url> --identity certs/<name>`: the stdio ↔ mTLS bridge for desktop MCP
 // clients. Prints nothing on success: stdout belongs to the MCP protocol.
 import { basename } from "node:path";
-import { ZtmcpError, usageError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 import { defineCommand } from "./command.js";
 
 interface ConnectArgs {
@@ -28,11 +28,11 @@ export const connectCommand = defineCommand<ConnectArgs>({
     try {
       url = new URL(argv.url);
     } catch {
-      throw usageError("BAD_URL", `not a URL: "${argv.url}"`);
+      throw new ZtmcpError("BAD_URL", `not a URL: "${argv.url}"`);
     }
-    if (url.protocol !== "https:") throw usageError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
+    if (url.protocol !== "https:") throw new ZtmcpError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
     // Loaded here: undici and the SDK are start-up cost the CA commands need not pay.
-    const [{ readIdentity }, { checkMaxConnections, runBridge }] = await Promise.all([import("../bridge/mtls-fetch.js"), import("../bridge/bridge.js")]);
+    const [{ readIdentity }, { checkMaxConnections, runBridge }] = await Promise.all([import("../tls-files/mtls-fetch.js"), import("../bridge/bridge.js")]);
     const maxConnections = checkMaxConnections(argv.maxConnections);
     let tls;
     try {

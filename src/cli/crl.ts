@@ -1,5 +1,5 @@
 // `ztmcp crl [--validity 7d]`: re-publish both CRLs with fresh thisUpdate/nextUpdate.
-import { parseDuration } from "../duration.js";
+import { parseDuration } from "../common/duration.js";
 import { defineCommand } from "./command.js";
 import { withAuthority, withPassphraseOption } from "./ca-options.js";
 

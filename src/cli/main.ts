@@ -2,8 +2,8 @@
 // Exit codes: 0 ok, 1 runtime failure, 2 usage error. Errors: `ztmcp: <CODE>: <message>` on stderr.
 import yargs, { type Argv } from "yargs";
 import { join } from "node:path";
-import { ZtmcpError } from "../errors.js";
-import { createLogger } from "../log.js";
+import { ZtmcpError } from "../common/errors.js";
+import { createLogger } from "../common/log.js";
 import type { CommandModule, CommandResult, Context, GlobalOptions } from "./command.js";
 import { commands } from "./commands.js";
 
@@ -55,7 +55,7 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
     .options(Object.fromEntries(ENV_ONLY.map((name) => [name, { type: "string", hidden: true }] as const)))
     .check(() => {
       const given = args.filter((a) => a.startsWith("--")).map(flagName).find((f) => ENV_ONLY.includes(f));
-      if (given) throw new ZtmcpError("ENV_ONLY", `--${given} is read from the environment only (ZTMCP_${given.replace(/-/g, "_").toUpperCase()}), never from the command line`, 2);
+      if (given) throw new ZtmcpError("ENV_ONLY", `--${given} is read from the environment only (ZTMCP_${given.replace(/-/g, "_").toUpperCase()}), never from the command line`);
       return true;
     })
     .strict()
@@ -67,7 +67,7 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
     .exitProcess(false)
     .fail((msg, err) => {
       // yargs passes no error for its own validation failures (unknown argument, missing value).
-      throw (err as Error | undefined) ?? new ZtmcpError("USAGE", msg, 2);
+      throw (err as Error | undefined) ?? new ZtmcpError("USAGE", msg);
     }) as unknown as Argv<GlobalOptions>;
   for (const module of commands) y = register(y, module, onResult);
   return y;
@@ -77,12 +77,12 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
 function asZtmcpError(e: unknown): ZtmcpError {
   if (e instanceof ZtmcpError) return e;
   const err = e as NodeJS.ErrnoException;
-  if (err.name === "YError") return new ZtmcpError("USAGE", err.message, 2);
+  if (err.name === "YError") return new ZtmcpError("USAGE", err.message);
   const firstLine = (err.message || String(e)).split("\n")[0]!;
   if (typeof err.code === "string" && /^E[A-Z]+$/.test(err.code)) {
-    return new ZtmcpError("FS_ERROR", `${err.syscall ?? "I/O"} ${err.path ?? ""}: ${err.code}`.replace(/ +:/, ":"), 1, { errno: err.code });
+    return new ZtmcpError("FS_ERROR", `${err.syscall ?? "I/O"} ${err.path ?? ""}: ${err.code}`.replace(/ +:/, ":"), { errno: err.code });
   }
-  return new ZtmcpError("INTERNAL", `${firstLine} (run with --log-level debug for the stack)`, 1);
+  return new ZtmcpError("INTERNAL", `${firstLine} (run with --log-level debug for the stack)`);
 }
 
 /** Runs the CLI and returns the exit code (does not call process.exit). */

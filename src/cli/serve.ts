@@ -3,9 +3,9 @@
 // return its banner, so the banner (URL, a working curl line, the connect line) is written to
 // stdout at start.
 import { join } from "node:path";
-import { parseDuration } from "../duration.js";
-import { usageError } from "../errors.js";
-import type { LockoutOptions } from "../mesh/lockout.js";
+import { parseDuration } from "../common/duration.js";
+import { ZtmcpError } from "../common/errors.js";
+import type { LockoutOptions } from "../host/tls/lockout.js";
 import { defineCommand } from "./command.js";
 
 interface ServeArgs {
@@ -24,7 +24,7 @@ const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDurati
 export function parseLockout(text: string): LockoutOptions {
   if (text === "0") return { threshold: 0, windowMs: 1, coolDownMs: 1 };
   const m = /^(\d{1,6})\/([^/]+)\/([^/]+)$/.exec(text);
-  if (!m) throw usageError("BAD_LOCKOUT", `--lockout takes <failures>/<window>/<cool-down>, e.g. 20/1m/5m (or 0 to disable), not "${text}"`);
+  if (!m) throw new ZtmcpError("BAD_LOCKOUT", `--lockout takes <failures>/<window>/<cool-down>, e.g. 20/1m/5m (or 0 to disable), not "${text}"`);
   return { threshold: Number(m[1]), windowMs: parseDuration(m[2]!), coolDownMs: parseDuration(m[3]!) };
 }
 
@@ -56,15 +56,15 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("lockout", { type: "string", default: "20/1m/5m", describe: "failed handshakes/window/cool-down before an address is refused; 0 disables" })
       .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" }),
   run: async (argv, ctx) => {
-    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw usageError("BAD_PORT", `invalid port ${argv.port}`);
+    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${argv.port}`);
     const lockout = parseLockout(argv.lockout);
     const crlGraceMs = durationOrZero(argv.crlGrace);
     const sessionIdleMs = parseDuration(argv.sessionIdle);
     // Loaded here, not at the top: the host and the SDK cost ~1 s of start-up every other command would pay.
     const [{ builtinCatalog }, { loadGateway }, { startHost }] = await Promise.all([
-      import("../mesh/builtin-tools.js"),
-      import("../mesh/gateway.js"),
-      import("../mesh/host.js"),
+      import("../gateway/builtin-tools.js"),
+      import("../gateway/gateway.js"),
+      import("../host/host.js"),
     ]);
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({

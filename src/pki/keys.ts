@@ -1,7 +1,7 @@
 // Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted by
 // Node's crypto: PBES2/AES-256-CBC, the same format `openssl pkcs8 -topk8 -v2 aes256` writes).
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from "node:crypto";
-import { ZtmcpError, usageError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 
 const subtle = webcrypto.subtle;
 
@@ -37,7 +37,7 @@ export interface KeyPair {
 
 export function parseKeyType(text: string): KeyType {
   if ((KEY_TYPES as readonly string[]).includes(text)) return text as KeyType;
-  throw usageError("BAD_KEY_TYPE", `unknown key type "${text}" (one of ${KEY_TYPES.join(", ")})`);
+  throw new ZtmcpError("BAD_KEY_TYPE", `unknown key type "${text}" (one of ${KEY_TYPES.join(", ")})`);
 }
 
 export function signingAlgorithm(type: KeyType): Algorithm | EcdsaParams {

@@ -1,6 +1,6 @@
 // Names of agents and hosts, trust domains and SPIFFE IDs. A name becomes a directory
 // under certs/ and a SPIFFE path segment, so it may not contain anything that escapes either.
-import { usageError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
@@ -10,7 +10,7 @@ export type Kind = "agent" | "host";
 
 export function checkName(name: string): string {
   if (!NAME.test(name) || name.includes("..")) {
-    throw usageError(
+    throw new ZtmcpError(
       "BAD_NAME",
       `invalid name ${JSON.stringify(name)}: 1-64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit, no ".."`,
     );
@@ -19,12 +19,12 @@ export function checkName(name: string): string {
 }
 
 export function checkTrustDomain(domain: string): string {
-  if (!TRUST_DOMAIN.test(domain)) throw usageError("BAD_TRUST_DOMAIN", `invalid trust domain ${JSON.stringify(domain)}`);
+  if (!TRUST_DOMAIN.test(domain)) throw new ZtmcpError("BAD_TRUST_DOMAIN", `invalid trust domain ${JSON.stringify(domain)}`);
   return domain;
 }
 
 export function checkRole(role: string): string {
-  if (!ROLE.test(role)) throw usageError("BAD_ROLE", `invalid role name ${JSON.stringify(role)} (must match ${ROLE.source})`);
+  if (!ROLE.test(role)) throw new ZtmcpError("BAD_ROLE", `invalid role name ${JSON.stringify(role)} (must match ${ROLE.source})`);
   return role;
 }
 

@@ -1,5 +1,5 @@
 // RFC 5280 5.3.1 reason codes we accept (certificateHold is left out: a revocation here is final).
-import { usageError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 
 export const REVOCATION_REASONS = {
   unspecified: 0,
@@ -14,5 +14,5 @@ export type RevocationReason = keyof typeof REVOCATION_REASONS;
 
 export function parseReason(text: string): RevocationReason {
   if (Object.hasOwn(REVOCATION_REASONS, text)) return text as RevocationReason;
-  throw usageError("BAD_REASON", `unknown revocation reason "${text}" (one of ${Object.keys(REVOCATION_REASONS).join(", ")})`);
+  throw new ZtmcpError("BAD_REASON", `unknown revocation reason "${text}" (one of ${Object.keys(REVOCATION_REASONS).join(", ")})`);
 }

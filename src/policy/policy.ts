@@ -3,9 +3,9 @@ import { readFileSync } from "node:fs";
 import { Ajv } from "ajv";
 import { POLICY_SCHEMA } from "./schema.js";
 import { globToRegExp } from "./glob.js";
-import { parseDuration } from "../duration.js";
-import { ZtmcpError } from "../errors.js";
-import { documentError, parseJsonDocument } from "../json-document.js";
+import { parseDuration } from "../common/duration.js";
+import { ZtmcpError } from "../common/errors.js";
+import { documentError, parseJsonDocument } from "../common/json-document.js";
 
 export interface RoleSpec {
   description?: string;

@@ -4,7 +4,7 @@
 import Database from "better-sqlite3";
 import { accessSync, constants, existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
-import { ZtmcpError } from "../errors.js";
+import { ZtmcpError } from "../common/errors.js";
 import type { Kind } from "../pki/names.js";
 import type { KeyType } from "../pki/keys.js";
 import type { RevocationReason } from "../pki/crl.js";

@@ -9,8 +9,8 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { buildCrl, crlToPem, type CrlEntry } from "../../src/pki/crl.js";
 import { toPem, type Issuer } from "../../src/pki/certificate.js";
 import { defaultPolicyDocument, type PolicyDocument } from "../../src/policy/policy.js";
-import { startHost, type Host, type HostOptions } from "../../src/mesh/host.js";
-import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../../src/bridge/mtls-fetch.js";
+import { startHost, type Host, type HostOptions } from "../../src/host/host.js";
+import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../../src/tls-files/mtls-fetch.js";
 import { captureLog, type CapturedLog } from "./log-capture.js";
 import { makeCa, makeLeaf, writeLeaf, type Leaf, type LeafOptions, type ThrowawayCa } from "./throwaway-ca.js";
 

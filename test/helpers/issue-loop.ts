@@ -2,7 +2,7 @@
 // tests start it, wait for its first line, and kill it at a random point of its work.
 // Usage: node --import tsx test/helpers/issue-loop.ts <caDir> <certsDir> [names=3]
 import { Authority } from "../../src/authority/authority.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 
 const [caDir, certsDir, namesText] = process.argv.slice(2);
 if (!caDir || !certsDir) throw new Error("usage: issue-loop.ts <caDir> <certsDir> [names]");

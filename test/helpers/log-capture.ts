@@ -1,6 +1,6 @@
 // A logger whose lines tests can read back as parsed objects.
 import { Writable } from "node:stream";
-import { createLogger, type Logger } from "../../src/log.js";
+import { createLogger, type Logger } from "../../src/common/log.js";
 
 export interface CapturedLog {
   log: Logger;

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { copyFileSync, readdirSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { CaUnderFault } from "./ca-under-fault.js";
-import { startHost, type Host } from "../../src/mesh/host.js";
+import { startHost, type Host } from "../../src/host/host.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
 import { fillCertsDisk } from "./full-disk.js";

@@ -10,7 +10,7 @@ import { openssl } from "../helpers/openssl.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { statusOf } from "../../src/store/store.js";
 import { parseCrl } from "../../src/pki/crl.js";
-import { CURRENT_LINK } from "../../src/authority/cert-dir.js";
+import { CURRENT_LINK } from "../../src/tls-files/cert-dir.js";
 import type { Failpoint } from "../../src/authority/failpoint.js";
 import type { Random } from "./seeded-random.js";
 import type { Tally } from "./tally.js";

@@ -2,7 +2,7 @@
 // and raw HTTP/1.x bytes over a TLS socket, as a good (authenticated) client.
 import { connect as tlsConnect } from "node:tls";
 import { Client as HttpClient } from "undici";
-import type { TlsIdentity } from "../../src/bridge/mtls-fetch.js";
+import type { TlsIdentity } from "../../src/tls-files/mtls-fetch.js";
 
 export interface WireReply {
   status: number;

@@ -43,7 +43,7 @@ describe("ztmcp connect: TLS failures", () => {
       ztmcpAsync(["connect", fixture.url, "--identity", revoked.dir], { env }),
       ztmcpAsync(["connect", fixture.url, "--identity", forgedDir, "--ca", join(good.dir, "ca.pem")], { env }),
     ]);
-    assertOneLineFailure(expiredRun, "CERT_EXPIRED", /our certificate expired at/);
+    assertOneLineFailure(expiredRun, "IDENTITY_EXPIRED", /our certificate expired at/);
     assertOneLineFailure(unknownHostRun, "HOST_UNKNOWN_CA", /not from the CA we trust/);
     assertOneLineFailure(revokedRun, "HOST_REFUSED", /refused our certificate \(revoked, expired, or from a CA it does not trust\)/);
     assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate/);

@@ -6,7 +6,7 @@ import { mkdtempSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Authority } from "../../src/authority/authority.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { ztmcpAsync } from "../helpers/cli.js";
 import { caInvariantViolations } from "../helpers/ca-invariants.js";
 

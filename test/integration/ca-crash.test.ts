@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Authority } from "../../src/authority/authority.js";
 import { parseCrl, toDer } from "../../src/pki/crl.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { ROOT, ztmcpAsync } from "../helpers/cli.js";
 import { caInvariantViolations } from "../helpers/ca-invariants.js";
 

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { Authority } from "../../src/authority/authority.js";
 import { main } from "../../src/cli/main.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { NODE_ARGS, ROOT, ztmcpAsync, type CliRun } from "../helpers/cli.js";
 import { snapshotCa, type CaSnapshot } from "../helpers/ca-snapshot.js";
 

@@ -11,7 +11,7 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readdirSyn
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Authority } from "../../src/authority/authority.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { ztmcpAsync, type CliRun } from "../helpers/cli.js";
 
 const log = createLogger({ level: "silent" });

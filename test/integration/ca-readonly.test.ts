@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, statSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Authority } from "../../src/authority/authority.js";
-import { createLogger } from "../../src/log.js";
+import { createLogger } from "../../src/common/log.js";
 import { logEvents, ztmcpAsync, type CliRun } from "../helpers/cli.js";
 
 const log = createLogger({ level: "silent" });

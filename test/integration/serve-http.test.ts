@@ -4,11 +4,11 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpers/host-fixture.js";
-import { createMtlsFetch } from "../../src/bridge/mtls-fetch.js";
+import { createMtlsFetch } from "../../src/tls-files/mtls-fetch.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
-import { RPC } from "../../src/mesh/jsonrpc-errors.js";
-import { builtinCatalog } from "../../src/mesh/builtin-tools.js";
-import type { Catalog } from "../../src/mesh/catalog.js";
+import { RPC } from "../../src/common/jsonrpc-errors.js";
+import { builtinCatalog } from "../../src/gateway/builtin-tools.js";
+import type { Catalog } from "../../src/gateway/catalog.js";
 
 let f: HostFixture;
 let agent: Agent;

@@ -14,7 +14,7 @@ import { NODE_ARGS, ROOT } from "../helpers/cli.js";
 import { buildCrl, crlToPem } from "../../src/pki/crl.js";
 import { toPem } from "../../src/pki/certificate.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
-import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+import { RPC } from "../../src/common/jsonrpc-errors.js";
 
 test("a policy change on disk applies to the next request; an invalid one is rejected, logged, and the old one kept", async () => {
   const f = await startHostFixture();

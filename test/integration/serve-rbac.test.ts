@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, type HostFixture } from "../helpers/host-fixture.js";
-import { RPC } from "../../src/mesh/jsonrpc-errors.js";
+import { RPC } from "../../src/common/jsonrpc-errors.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
 
 let f: HostFixture;

@@ -3,9 +3,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
-import { createMtlsFetch, type MtlsFetch } from "../../src/bridge/mtls-fetch.js";
-import { builtinCatalog } from "../../src/mesh/builtin-tools.js";
-import type { Catalog } from "../../src/mesh/catalog.js";
+import { createMtlsFetch, type MtlsFetch } from "../../src/tls-files/mtls-fetch.js";
+import { builtinCatalog } from "../../src/gateway/builtin-tools.js";
+import type { Catalog } from "../../src/gateway/catalog.js";
 
 /** The built-ins, with list_changed fired by the test. */
 const listeners = new Set<(what: "tools" | "prompts" | "resources") => void>();

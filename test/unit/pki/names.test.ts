@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkName, checkTrustDomain, spiffeId, subjectDn, trustDomainOf } from "../../../src/pki/names.js";
 import { normalizeSerial, randomSerial } from "../../../src/pki/serial.js";
-import { parseDuration, formatDuration } from "../../../src/duration.js";
+import { parseDuration, formatDuration } from "../../../src/common/duration.js";
 
 test("names that could escape the certs dir or break a SPIFFE path are refused", () => {
   for (const bad of ["", ".", "..", "../x", "a/b", "/abs", "a\0b", "a..b", "-x", "x".repeat(65), "a b", "ü"]) {

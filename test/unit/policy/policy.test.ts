@@ -4,7 +4,7 @@ import { readFileSync } from "node:fs";
 import { POLICY_SCHEMA } from "../../../src/policy/schema.js";
 import { defaultPolicyDocument, parsePolicy } from "../../../src/policy/policy.js";
 import { authorize, effectiveRoles, maxTtlFor, rateLimitFor } from "../../../src/policy/authorize.js";
-import { ZtmcpError } from "../../../src/errors.js";
+import { ZtmcpError } from "../../../src/common/errors.js";
 
 test("docs/policy.schema.json is the schema the code validates with", () => {
   const published = JSON.parse(readFileSync(new URL("../../../docs/policy.schema.json", import.meta.url), "utf8")) as unknown;

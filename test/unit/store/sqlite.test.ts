@@ -8,7 +8,7 @@ import { SqliteStore } from "../../../src/store/sqlite.js";
 import { APPLICATION_ID, SCHEMA_VERSION } from "../../../src/store/migrations.js";
 import type { CertRecord } from "../../../src/store/store.js";
 import { randomSerial } from "../../../src/pki/serial.js";
-import { ZtmcpError } from "../../../src/errors.js";
+import { ZtmcpError } from "../../../src/common/errors.js";
 
 const HOUR = 3_600_000;
 const now = new Date("2026-06-01T12:00:00Z");

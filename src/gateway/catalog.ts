@@ -1,0 +1,51 @@
+// What a host serves: tools, prompts and resources from one or more sources (built-ins,
+// upstream MCP servers). The per-session MCP server filters a catalog through the policy;
+// a catalog itself knows nothing of callers' rights.
+import type {
+  CallToolResult,
+  GetPromptResult,
+  Prompt,
+  ReadResourceResult,
+  Resource,
+  Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Identity } from "../policy/identity.js";
+
+export interface CallContext {
+  identity: Identity;
+  /** Aborted when the client cancels (notifications/cancelled) or the session closes. */
+  signal: AbortSignal;
+  /** Set when the client asked for progress (params._meta.progressToken). */
+  onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /** What the host exposes about itself to admin tools (absent outside a host). */
+  host?: HostView;
+}
+
+export interface SessionSummary {
+  /** First 8 characters of the session id: enough to tell sessions apart, useless to replay. */
+  id: string;
+  spiffeId: string | undefined;
+  serial: string;
+  openedAt: string;
+  idleMs: number;
+}
+
+export interface HostView {
+  sessions(): SessionSummary[];
+  revocation(): { revokedSerials: number; stale: boolean };
+}
+
+export interface Catalog {
+  /** All tools, names already namespaced (`<upstream>__<tool>` for upstreams). */
+  listTools(): Promise<Tool[]>;
+  /** Throws McpError (JSON-RPC error) when the tool does not exist or its source is down. */
+  callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult>;
+  listPrompts(): Promise<Prompt[]>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult>;
+  listResources(): Promise<Resource[]>;
+  readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult>;
+  /** Called when any source's list changes; returns an unsubscribe function. */
+  onListChanged(listener: (what: "tools" | "prompts" | "resources") => void): () => void;
+  /** Stops upstream processes and connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,273 @@
+// One upstream MCP server, reached through one SDK Client shared by every session (the Client
+// multiplexes by JSON-RPC id). Keeps the connection alive: a transport that closes or an
+// upstream that stops answering pings is reconnected with exponential backoff; meanwhile its
+// calls fail at once with a clear McpError instead of queueing.
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  ErrorCode,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type Prompt,
+  type Resource,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { Logger } from "../common/log.js";
+import { NAME_LITERAL } from "../policy/schema.js";
+import type { CallContext } from "./catalog.js";
+
+export type ListKind = "tools" | "prompts" | "resources";
+
+/** A fresh transport per connection attempt; `kill` ends a hung peer without waiting for it. */
+export interface UpstreamConnection {
+  transport: Transport;
+  pid?: number | undefined;
+  kill?: () => void;
+}
+
+export interface UpstreamOptions {
+  name: string;
+  connect: () => UpstreamConnection;
+  /** Per-call timeout. */
+  timeoutMs: number;
+  log: Logger;
+  /** Reconnect delays: base doubles per consecutive failure up to max. */
+  backoff?: { baseMs: number; maxMs: number };
+  /** How long connecting (spawn, initialize, first lists) may take; default 20 s. */
+  startTimeoutMs?: number;
+  /** How often an idle upstream is pinged (0: never) and how long a ping may take. */
+  healthIntervalMs?: number;
+  pingTimeoutMs?: number;
+}
+
+type State = "connecting" | "ready" | "waiting" | "closed";
+
+const CLIENT_INFO = { name: "ztmcp-gateway", version: "0.1.0" };
+/** A connection that lived this long was healthy: the next failure starts the backoff afresh. */
+const STABLE_MS = 10_000;
+const MAX_PAGES = 100;
+const CLOSE_GRACE_MS = 1_000;
+const DEFAULT_START_TIMEOUT_MS = 20_000;
+const TIMEOUT: number = ErrorCode.RequestTimeout;
+const CLOSED: number = ErrorCode.ConnectionClosed;
+
+export class Upstream {
+  readonly name: string;
+  tools: readonly Tool[] = [];
+  prompts: readonly Prompt[] = [];
+  resources: readonly Resource[] = [];
+  /** The URIs of `resources`, so routing a resources/read is a lookup, not a scan. */
+  resourceUris: ReadonlySet<string> = new Set();
+  private state: State = "connecting";
+  private client: Client | undefined;
+  private connection: UpstreamConnection | undefined;
+  private generation = 0;
+  private failures = 0;
+  private connectedAt = 0;
+  private retryAt = 0;
+  private lastProblem = "not started";
+  private retryTimer: NodeJS.Timeout | undefined;
+  private healthTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(what: ListKind) => void>();
+  private readonly log: Logger;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  /** Settles after the first connection attempt, whatever its outcome. */
+  readonly started: Promise<void>;
+
+  constructor(private readonly options: UpstreamOptions) {
+    this.name = options.name;
+    this.log = options.log.child({ upstream: options.name });
+    this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
+    this.started = this.connect();
+  }
+
+  get ready(): boolean {
+    return this.state === "ready";
+  }
+
+  get pid(): number | undefined {
+    return this.connection?.pid;
+  }
+
+  onListChanged(listener: (what: ListKind) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Runs one request on the live client, mapping transport failures to clear McpErrors. */
+  async request<T>(method: string, ctx: CallContext | undefined, send: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
+    const client = this.client;
+    if (this.state !== "ready" || !client) throw this.unavailable();
+    const options: RequestOptions = {
+      timeout: this.options.timeoutMs,
+      resetTimeoutOnProgress: true,
+      ...(ctx ? { signal: ctx.signal } : {}),
+      ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
+    };
+    try {
+      return await send(client, options);
+    } catch (e) {
+      if (!(e instanceof McpError)) throw e;
+      const code: number = e.code;
+      if (code === TIMEOUT) {
+        void this.checkHealth(client);
+        throw new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not answer ${method} within ${String(this.options.timeoutMs)} ms`, { upstream: this.name });
+      }
+      if (code === CLOSED) {
+        throw new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" went away during ${method} (${this.lastProblem}); it is being restarted`, { upstream: this.name });
+      }
+      throw e;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.state = "closed";
+    this.generation++;
+    clearTimeout(this.retryTimer);
+    clearInterval(this.healthTimer);
+    const client = this.client;
+    this.client = undefined;
+    // Closing stdin asks a stdio upstream to exit; one that lingers is killed after a grace period.
+    const closing = client?.close().catch(() => undefined);
+    let grace: NodeJS.Timeout | undefined;
+    await Promise.race([closing, new Promise((r) => (grace = setTimeout(r, CLOSE_GRACE_MS)))]);
+    clearTimeout(grace);
+    this.connection?.kill?.();
+    await closing;
+  }
+
+  private unavailable(): McpError {
+    const wait = this.state === "waiting" ? `; retrying in ${String(Math.max(0, this.retryAt - Date.now()))} ms` : this.state === "connecting" ? "; reconnecting" : "";
+    return new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" is unavailable (${this.lastProblem})${wait}`, { upstream: this.name });
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state === "closed") return;
+    this.state = "connecting";
+    const generation = ++this.generation;
+    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    let connection: UpstreamConnection | undefined;
+    try {
+      connection = this.options.connect();
+      this.connection = connection;
+      client.onclose = () => this.lost(generation, "connection closed");
+      client.onerror = (e) => this.log.debug({ event: "upstream.error", err: e.message }, "upstream transport error");
+      await client.connect(connection.transport, { timeout: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
+      for (const [schema, kind] of [
+        [ToolListChangedNotificationSchema, "tools"],
+        [PromptListChangedNotificationSchema, "prompts"],
+        [ResourceListChangedNotificationSchema, "resources"],
+      ] as const) {
+        client.setNotificationHandler(schema, () => void this.refresh(client, kind));
+      }
+      this.client = client;
+      await Promise.all((["tools", "prompts", "resources"] as const).map((k) => this.fetchList(client, k)));
+      // A close() or a lost connection during the handshake superseded this attempt.
+      if (generation !== this.generation) return;
+      this.state = "ready";
+      this.connectedAt = Date.now();
+      this.startHealthChecks(client);
+      this.log.info({ event: "upstream.ready", upstreamPid: connection.pid, tools: this.tools.length, prompts: this.prompts.length, resources: this.resources.length }, "upstream ready");
+      for (const kind of ["tools", "prompts", "resources"] as const) this.emit(kind);
+    } catch (e) {
+      connection?.kill?.();
+      await client.close().catch(() => undefined);
+      this.lost(generation, (e as Error).message);
+    }
+  }
+
+  private lost(generation: number, problem: string): void {
+    if (generation !== this.generation || this.state === "closed" || this.state === "waiting") return;
+    this.generation++;
+    clearInterval(this.healthTimer);
+    if (this.state === "ready" && Date.now() - this.connectedAt >= STABLE_MS) this.failures = 0;
+    this.failures++;
+    this.lastProblem = problem;
+    this.client = undefined;
+    const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (this.failures - 1));
+    this.retryAt = Date.now() + delay;
+    this.state = "waiting";
+    this.log.warn({ event: "upstream.down", reason: problem, failures: this.failures, retryInMs: delay }, "upstream down; will reconnect");
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer.unref();
+  }
+
+  /** A timed-out call may be the upstream's fault or the tool's: a ping tells which. */
+  private async checkHealth(client: Client): Promise<void> {
+    if (client !== this.client) return;
+    try {
+      await client.ping({ timeout: this.options.pingTimeoutMs ?? 5_000 });
+    } catch {
+      if (client !== this.client || this.state !== "ready") return;
+      this.log.warn({ event: "upstream.hung", upstreamPid: this.connection?.pid }, "upstream does not answer pings; restarting it");
+      const generation = this.generation;
+      this.connection?.kill?.();
+      void client.close().catch(() => undefined);
+      this.lost(generation, "stopped answering");
+    }
+  }
+
+  private startHealthChecks(client: Client): void {
+    const every = this.options.healthIntervalMs ?? 30_000;
+    if (every <= 0) return;
+    this.healthTimer = setInterval(() => void this.checkHealth(client), every);
+    this.healthTimer.unref();
+  }
+
+  private async refresh(client: Client, kind: ListKind): Promise<void> {
+    try {
+      await this.fetchList(client, kind);
+      this.log.info({ event: "upstream.list_changed", list: kind }, "upstream list refreshed");
+      this.emit(kind);
+    } catch (e) {
+      this.log.warn({ event: "upstream.list_failed", list: kind, err: (e as Error).message }, "could not refresh upstream list");
+    }
+  }
+
+  private async fetchList(client: Client, kind: ListKind): Promise<void> {
+    const capabilities = client.getServerCapabilities() ?? {};
+    if (!capabilities[kind]) return;
+    const items: unknown[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const params = cursor === undefined ? {} : { cursor };
+      const options = { timeout: Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) };
+      const result =
+        kind === "tools"
+          ? await client.listTools(params, options).then((r) => ({ items: r.tools, next: r.nextCursor }))
+          : kind === "prompts"
+            ? await client.listPrompts(params, options).then((r) => ({ items: r.prompts, next: r.nextCursor }))
+            : await client.listResources(params, options).then((r) => ({ items: r.resources, next: r.nextCursor }));
+      items.push(...result.items);
+      cursor = result.next;
+      if (cursor === undefined) break;
+    }
+    if (client !== this.client) return;
+    if (kind === "tools") this.tools = this.namable(kind, items as Tool[]);
+    else if (kind === "prompts") this.prompts = this.namable(kind, items as Prompt[]);
+    else {
+      this.resources = items as Resource[];
+      this.resourceUris = new Set(this.resources.map((r) => r.uri));
+    }
+  }
+
+  /**
+   * Only names the policy can reason about: `__` inside an upstream's own name would let
+   * `fs__delete__read_y` match a reader's `*__read_*`, and other characters could not be
+   * matched literally. Such tools and prompts are dropped, and logged.
+   */
+  private namable<T extends { name: string }>(kind: ListKind, items: T[]): T[] {
+    return items.filter((item) => {
+      const ok = NAME_LITERAL.test(item.name) && !item.name.includes("__");
+      if (!ok) this.log.warn({ event: "upstream.name_refused", list: kind, name: item.name.slice(0, 200) }, "upstream name refused: not a policy-matchable name without __");
+      return ok;
+    });
+  }
+
+  private emit(kind: ListKind): void {
+    for (const listener of this.listeners) listener(kind);
+  }
+}

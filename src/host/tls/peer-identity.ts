@@ -1,0 +1,85 @@
+// Identity from a peer certificate, read once per certificate: Node's X509Certificate gives the
+// names, serial and fingerprint cheaply; the role extension is found by walking the DER (no full
+// @peculiar/x509 parse, which costs ~1.3 ms). Cached by fingerprint.
+import type { X509Certificate } from "node:crypto";
+import * as der from "../../pki/der.js";
+import { decodeRoles, ROLES_OID } from "../../pki/role-extension.js";
+import { normalizeSerial } from "../../pki/serial.js";
+import { BoundedMap } from "../../common/bounded-map.js";
+import type { Identity } from "../../policy/identity.js";
+
+const ROLES_OID_DER = der.oid(ROLES_OID);
+const EXTENSIONS_TAG = 0xa3;
+
+/** The role extension's value (SEQUENCE OF UTF8String), or undefined when absent. */
+function rolesExtensionValue(certDer: Buffer): Buffer | undefined {
+  const tbs = der.children(certDer, der.readNode(certDer, 0))[0];
+  if (!tbs) return undefined;
+  const wrapper = der.children(certDer, tbs).find((n) => n.tag === EXTENSIONS_TAG);
+  if (!wrapper) return undefined;
+  const list = der.readNode(certDer, wrapper.contentStart, wrapper.end);
+  for (const ext of der.children(certDer, list)) {
+    const parts = der.children(certDer, ext);
+    if (parts[0] && der.raw(certDer, parts[0]).equals(ROLES_OID_DER)) {
+      const value = parts[parts.length - 1]!;
+      return der.content(certDer, value);
+    }
+  }
+  return undefined;
+}
+
+export function certificateRoles(cert: X509Certificate): string[] {
+  const value = rolesExtensionValue(cert.raw);
+  return value ? decodeRoles(new Uint8Array(value)) : [];
+}
+
+function spiffeIdOf(cert: X509Certificate): string | undefined {
+  // subjectAltName: "URI:spiffe://…, DNS:…"; a SPIFFE ID never contains ", ".
+  for (const part of (cert.subjectAltName ?? "").split(", ")) if (part.startsWith("URI:spiffe://")) return part.slice(4);
+  return undefined;
+}
+
+function commonNameOf(subject: string): string {
+  for (const line of subject.split("\n")) if (line.startsWith("CN=")) return line.slice(3);
+  return "";
+}
+
+/** Identity without policy roles (`roles` equals `certRoles` until the caller applies a policy). */
+export function identityOf(cert: X509Certificate): Identity {
+  let certRoles: string[];
+  try {
+    certRoles = certificateRoles(cert);
+  } catch {
+    // A malformed role extension grants nothing; the certificate still identifies its holder.
+    certRoles = [];
+  }
+  return Object.freeze({
+    spiffeId: spiffeIdOf(cert),
+    commonName: commonNameOf(cert.subject),
+    subject: cert.subject.replace(/\n/g, ", "),
+    issuer: cert.issuer.replace(/\n/g, ", "),
+    serial: normalizeSerial(cert.serialNumber),
+    fingerprint: cert.fingerprint256,
+    notBefore: new Date(cert.validFrom),
+    notAfter: new Date(cert.validTo),
+    certRoles: Object.freeze(certRoles),
+    roles: Object.freeze(certRoles),
+  });
+}
+
+/** Bounded cache of identities by fingerprint: a reconnecting agent is not re-parsed. */
+export class IdentityCache {
+  readonly #entries: BoundedMap<string, Identity>;
+  constructor(max = 10_000) {
+    this.#entries = new BoundedMap(max);
+  }
+
+  get(cert: X509Certificate): Identity {
+    const fingerprint = cert.fingerprint256;
+    const hit = this.#entries.get(fingerprint);
+    if (hit) return hit;
+    const identity = identityOf(cert);
+    this.#entries.set(fingerprint, identity);
+    return identity;
+  }
+}
