@@ -16,6 +16,8 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
+import { VERSION } from "../common/version.js";
+import { backoffDelay } from "../common/backoff.js";
 import { NAME_LITERAL } from "../policy/schema.js";
 import type { CallContext } from "./catalog.js";
 
@@ -45,7 +47,7 @@ export interface UpstreamOptions {
 
 type State = "connecting" | "ready" | "waiting" | "closed";
 
-const CLIENT_INFO = { name: "ztmcp-gateway", version: "0.1.0" };
+const CLIENT_INFO = { name: "ztmcp-gateway", version: VERSION };
 /** A connection that lived this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_MS = 10_000;
 const MAX_PAGES = 100;
@@ -187,7 +189,7 @@ export class Upstream {
     this.failures++;
     this.lastProblem = problem;
     this.client = undefined;
-    const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (this.failures - 1));
+    const delay = backoffDelay(this.failures - 1, this.backoff);
     this.retryAt = Date.now() + delay;
     this.state = "waiting";
     this.log.warn({ event: "upstream.down", reason: problem, failures: this.failures, retryInMs: delay }, "upstream down; will reconnect");

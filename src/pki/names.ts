@@ -3,7 +3,8 @@
 import { ZtmcpError } from "../common/errors.js";
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-const TRUST_DOMAIN = /^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$/;
+export const TRUST_DOMAIN_PATTERN = "^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$";
+const TRUST_DOMAIN = new RegExp(TRUST_DOMAIN_PATTERN);
 const ROLE = /^[a-z][a-z0-9._-]{0,63}$/;
 
 export type Kind = "agent" | "host";

@@ -1,6 +1,6 @@
 // The policy: parsed once into a frozen value; decisions are pure functions of it.
 import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
+import { ajv } from "../common/ajv.js";
 import { POLICY_SCHEMA } from "./schema.js";
 import { globToRegExp } from "./glob.js";
 import { parseDuration } from "../common/duration.js";
@@ -40,7 +40,6 @@ export interface Policy {
   readonly document: PolicyDocument;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
 
 const invalid = (source: string, pointer: string, message: string): ZtmcpError => documentError("POLICY_INVALID", source, pointer, message);

@@ -23,9 +23,10 @@ import type { Policy } from "../../policy/policy.js";
 import type { CallContext, Catalog, HostView } from "../../gateway/catalog.js";
 import type { Identity } from "../../policy/identity.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
+import { VERSION } from "../../common/version.js";
 import type { SessionTransport } from "./session-transport.js";
 
-export const SERVER_INFO = { name: "ztmcp", version: "0.1.0" } as const;
+export const SERVER_INFO = { name: "ztmcp", version: VERSION } as const;
 
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 
