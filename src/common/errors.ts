@@ -84,6 +84,9 @@ export const ERRORS = {
   HOST_REFUSED: { exit: 1, rpc: -32005, http: 403, meaning: "the host refused our certificate (revoked, expired, unknown or stale CRL)" },
   BRIDGE_FAILED: runtime("the bridge stopped on an unexpected error"),
 
+  // The host.
+  LISTEN_FAILED: runtime("the host cannot listen on its address and port (taken, or not permitted)"),
+
   // Anything else.
   FS_ERROR: runtime("an operating-system call failed (the message names the call, path and errno)"),
   INTERNAL: runtime("a bug: an error ztmcp did not expect"),

@@ -13,7 +13,6 @@ import { trustDomainOf } from "../pki/names.js";
 import { certificateBlocks } from "../pki/pem.js";
 import { readIdentity } from "../tls-files/mtls-fetch.js";
 import { builtinCatalog } from "../gateway/builtin-tools.js";
-import { upstreamOf } from "../gateway/gateway.js";
 import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
@@ -27,32 +26,11 @@ import { RequestGuard } from "./http/request-guard.js";
 import { RevocationList } from "./revocation/revocation.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
+import { DEFAULT_LIMITS, type HostLimits } from "./limits.js";
+import { requestLogger } from "./request-log.js";
+import { ZtmcpError } from "../common/errors.js";
 
-export interface HostLimits {
-  /** Request body limit in bytes (default 1 MiB → 413 above it). */
-  bodyBytes: number;
-  /** JSON-RPC messages in one batch (default 32). */
-  maxBatch: number;
-  /** Array/object nesting in a body (default 32). */
-  maxDepth: number;
-  sessionIdleMs: number;
-  maxSessions: number;
-  maxSessionsPerIdentity: number;
-  handshakeTimeoutMs: number;
-  /** How long close() waits for in-flight requests before cutting connections. */
-  drainMs: number;
-}
-
-export const DEFAULT_LIMITS: HostLimits = {
-  bodyBytes: 1024 * 1024,
-  maxBatch: 32,
-  maxDepth: 32,
-  sessionIdleMs: 15 * 60_000,
-  maxSessions: 10_000,
-  maxSessionsPerIdentity: 64,
-  handshakeTimeoutMs: 10_000,
-  drainMs: 10_000,
-};
+export { DEFAULT_LIMITS, type HostLimits } from "./limits.js";
 
 export interface HostOptions {
   host?: string;
@@ -112,6 +90,12 @@ function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; wat
 }
 
 
+function listenError(e: unknown, host: string, port: number): ZtmcpError {
+  const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+  const hint = code === "EADDRINUSE" ? " (another process listens there: stop it or choose another --port)" : code === "EACCES" ? " (a port below 1024 needs privileges: choose another --port)" : "";
+  return new ZtmcpError("LISTEN_FAILED", `cannot listen on ${host}:${String(port)}: ${code}${hint}`, { errno: code });
+}
+
 export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const caDir = o.caDir ?? "ca";
@@ -151,28 +135,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     maxTotal: limits.maxSessions,
     log,
     createServer: (transport) => createSessionServer({ catalog, policy: () => policy.current, host: hostView }, transport),
-    onCompleted: (session, c) => {
-      const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
-      log.info(
-        {
-          event: "mcp.request",
-          spiffeId: identity?.spiffeId,
-          serial: identity?.serial,
-          session: session.id.slice(0, 8),
-          method: c.method,
-          ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
-          upstream: c.target === undefined ? undefined : upstreamOf(catalog, c.target, c.method === "resources/read" ? "uri" : "name"),
-          // Only for roles with `"audit": "arguments"`; under a key the logger's redaction keeps.
-          auditArguments: c.auditArguments,
-          decision: c.decision,
-          reason: c.reason,
-          rpcId: c.id,
-          errorCode: c.errorCode,
-          latencyMs: Number(process.hrtime.bigint() - c.startedAt) / 1e6,
-        },
-        "mcp request",
-      );
-    },
+    onCompleted: requestLogger(log, catalog),
   });
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
@@ -191,11 +154,19 @@ export async function startHost(o: HostOptions): Promise<Host> {
   installJsonParser(app, limits.maxDepth);
   installMcpRoutes(app, { guard, sessions, log, maxBatch: limits.maxBatch, bodyLimit: limits.bodyBytes, closing: () => closing });
 
-  await app.listen({ host: o.host ?? "127.0.0.1", port: o.port ?? 8443 });
+  const hostName = o.host ?? "127.0.0.1";
+  try {
+    await app.listen({ host: hostName, port: o.port ?? 8443 });
+  } catch (e) {
+    // Nothing may outlive a host that never started: timers, watches, upstream processes.
+    revocation.stop();
+    await app.close().catch(() => undefined);
+    if (ownCatalog) await catalog.close();
+    throw listenError(e, hostName, o.port ?? 8443);
+  }
   policy.watch();
   identity.start();
   const port = (server.address() as AddressInfo).port;
-  const hostName = o.host ?? "127.0.0.1";
   const url = `https://${hostName.includes(":") ? `[${hostName}]` : hostName}:${port}/mcp`;
   log.info({ event: "host.start", url, policy: watchPath, crls: revocation.status().files.map((f) => f.path) }, "mTLS MCP host listening");
 
