@@ -2,7 +2,8 @@
 // reloads the policy, the CRLs and the host's own TLS identity. A long-running command cannot
 // return its banner, so the banner (URL, a working curl line, the connect line) is written to
 // stdout at start.
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
 import type { LockoutOptions } from "../host/tls/lockout.js";
@@ -43,6 +44,16 @@ export function banner(url: string, certsDir: string): string {
   ].join("\n");
 }
 
+/** What a first run lacks, said with what to run instead of an errno. */
+function preflight(caDir: string, identityDir: string): void {
+  const root = join(caDir, "root.pem");
+  if (!existsSync(root)) throw new ZtmcpError("CA_NOT_FOUND", `no CA in ${caDir}/ (${root} is missing): run \`make serve\` to set everything up, or \`ztmcp ca init\``);
+  const missing = ["chain.pem", "key.pem"].filter((f) => !existsSync(join(identityDir, f)));
+  if (missing.length > 0) {
+    throw new ZtmcpError("HOST_IDENTITY_MISSING", `no host certificate in ${identityDir}/ (${missing.join(", ")} missing): run \`make serve\`, or \`ztmcp cert issue-server ${basename(identityDir)}\` and pass --identity`);
+  }
+}
+
 export const serveCommand = defineCommand<ServeArgs>({
   command: "serve",
   describe: "run the mTLS MCP host",
@@ -66,11 +77,13 @@ export const serveCommand = defineCommand<ServeArgs>({
       import("../gateway/gateway.js"),
       import("../host/host.js"),
     ]);
+    const identityDir = argv.identity ?? join(ctx.certsDir, "localhost");
+    preflight(ctx.caDir, identityDir);
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,
       port: argv.port,
-      identityDir: argv.identity ?? join(ctx.certsDir, "localhost"),
+      identityDir,
       caDir: ctx.caDir,
       policyPath: ctx.policyPath,
       catalog,

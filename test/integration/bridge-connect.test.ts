@@ -55,6 +55,13 @@ describe("ztmcp connect: TLS failures", () => {
     assert.equal(attempts(forged.cert.serialNumber.toUpperCase()), 1);
   });
 
+  test("a missing --ca file is named as such, not blamed on the identity directory", async () => {
+    const agent = await fixture.agent("ca-typo");
+    const missing = join(agent.dir, "nope.pem");
+    const run = await ztmcpAsync(["connect", fixture.url, "--identity", agent.dir, "--ca", missing]);
+    assertOneLineFailure(run, "IDENTITY_UNREADABLE", new RegExp(`cannot read --ca ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(ENOENT\\)`));
+  });
+
   test("a URL that is not https is a usage error", async () => {
     const run = await ztmcpAsync(["connect", "http://127.0.0.1:1/mcp", "--identity", fixture.hostDir]);
     assert.equal(run.status, 2);

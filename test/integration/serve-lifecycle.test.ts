@@ -11,7 +11,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, textOf } from "../helpers/host-fixture.js";
 import { makeCa, makeLeaf, writeLeaf } from "../helpers/throwaway-ca.js";
-import { NODE_ARGS, ROOT } from "../helpers/cli.js";
+import { NODE_ARGS, ROOT, ztmcp } from "../helpers/cli.js";
 import { buildCrl, crlToPem } from "../../src/pki/crl.js";
 import { toPem } from "../../src/pki/certificate.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
@@ -89,6 +89,22 @@ test("ztmcp serve with a missing policy file exits 1 with POLICY_UNREADABLE inst
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^ztmcp: POLICY_UNREADABLE: .*no-such-policy\.json/m);
     assert.doesNotMatch(r.stdout, /listening on/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ztmcp serve without a CA or without a host certificate says what to run", async () => {
+  const dir = await caDir();
+  try {
+    const serve = (...extra: string[]) => ztmcp(["--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "serve", "--port", "0", ...extra]);
+    const noHost = serve("--identity", join(dir, "certs", "nohost"));
+    assert.equal(noHost.status, 1);
+    assert.match(noHost.stderr, /^ztmcp: HOST_IDENTITY_MISSING: no host certificate in .*nohost\/ \(chain\.pem, key\.pem missing\): run `make serve`, or `ztmcp cert issue-server nohost`/m);
+    rmSync(join(dir, "ca", "root.pem"));
+    const noCa = serve();
+    assert.equal(noCa.status, 1);
+    assert.match(noCa.stderr, /^ztmcp: CA_NOT_FOUND: no CA in .*: run `make serve` to set everything up, or `ztmcp ca init`/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
