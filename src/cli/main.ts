@@ -41,7 +41,7 @@ const ENV_ONLY = ["ca-passphrase", "p12-passphrase", "failpoint"];
 /** `--caPassphrase=x` → `ca-passphrase`. */
 const flagName = (arg: string): string => arg.replace(/^--|=.*$/g, "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export function parser(args: string[], onResult: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
+export function parser(args: string[], onResult: (r: CommandResult | undefined) => void, modules: readonly CommandModule<never>[] = commands): Argv<GlobalOptions> {
   let y = yargs(args)
     .scriptName("ztmcp")
     // Not yargs' .env("ZTMCP"): with .strict() it turns every ZTMCP_* variable (test hooks,
@@ -68,7 +68,7 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
       // yargs passes no error for its own validation failures (unknown argument, missing value).
       throw (err as Error | undefined) ?? new ZtmcpError("USAGE", msg);
     }) as unknown as Argv<GlobalOptions>;
-  for (const module of commands) y = register(y, module, onResult);
+  for (const module of modules) y = register(y, module, onResult);
   return y;
 }
 
