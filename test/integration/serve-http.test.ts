@@ -148,6 +148,34 @@ test("a session id opened by one agent and replayed by another agent's connectio
   assert.equal((await post(agent, list, { "mcp-session-id": sessionId })).status, 404);
 });
 
+test("a client's normal session lifecycle is logged below warn (the bridge's probe, a GET or DELETE after its session closed); a session id never issued is a warn", async () => {
+  const own = await f.agent("lifecycle-agent");
+  const m = createMtlsFetch(own.tls);
+  const get = (headers: Record<string, string> = {}) => m.fetch(f.url, { method: "GET", headers: { accept: "text/event-stream", ...headers } });
+  try {
+    // The bridge's first contact: GET /mcp before any session.
+    assert.equal((await get()).status, 400);
+    const probe = await f.logs.waitFor((e) => e.event === "mcp.request" && e.reason === "no_session" && e.serial === own.serial);
+    assert.equal(probe.level, "info");
+    const opened = await post(own, JSON.stringify(INIT));
+    const session = opened.headers.get("mcp-session-id")!;
+    assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": session } })).status, 200);
+    // What an SDK client does next: its GET stream reconnects, and a second DELETE on exit.
+    assert.equal((await get({ "mcp-session-id": session })).status, 404);
+    assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": session } })).status, 404);
+    const closed = f.logs.events.filter((e) => e.serial === own.serial && e.reason === "session_closed");
+    assert.equal(closed.length, 4, JSON.stringify(closed));
+    assert.ok(closed.every((e) => e.level === "info" || e.level === "debug"), JSON.stringify(closed));
+    assert.deepEqual(f.logs.events.filter((e) => e.serial === own.serial && (e.level === "warn" || e.level === 40)), []);
+    // A session id this host never issued (a guess, or a replay elsewhere) stays a warning.
+    assert.equal((await get({ "mcp-session-id": "6c2b3f1e-0000-4000-8000-000000000000" })).status, 404);
+    const guessed = await f.logs.waitFor((e) => e.event === "mcp.request" && e.reason === "unknown_session" && e.serial === own.serial);
+    assert.equal(guessed.level, "warn");
+  } finally {
+    await m.close();
+  }
+});
+
 test("GET /mcp opens one standalone stream per session, for the session's own certificate only; a closed session leaves no list listener", async () => {
   const before = listListeners;
   const opened = await post(agent, JSON.stringify(INIT));
