@@ -17,6 +17,7 @@ import { upstreamOf } from "../gateway/gateway.js";
 import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
+import { clientErrorHandler } from "./http/client-error.js";
 import { HostIdentity } from "./tls/own-identity.js";
 import { LivePolicy } from "./mcp/live-policy.js";
 import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./tls/lockout.js";
@@ -39,6 +40,10 @@ export interface HostLimits {
   maxSessions: number;
   maxSessionsPerIdentity: number;
   handshakeTimeoutMs: number;
+  /** A request (headers and body) must arrive in full within this (408 and the connection closed). */
+  requestTimeoutMs: number;
+  /** Its headers within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
   /** How long close() waits for in-flight requests before cutting connections. */
   drainMs: number;
 }
@@ -51,6 +56,8 @@ export const DEFAULT_LIMITS: HostLimits = {
   maxSessions: 10_000,
   maxSessionsPerIdentity: 64,
   handshakeTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
   drainMs: 10_000,
 };
 
@@ -111,6 +118,14 @@ function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; wat
   return { policy: parsePolicy(JSON.stringify(defaultPolicyDocument(trustDomain)), "default policy"), watchPath: undefined };
 }
 
+/**
+ * Node's own total-request and headers timeouts (fastify turns the first off by default), checked
+ * often enough that a trickled request is cut close to its limit, not up to 30 s later.
+ */
+function requestTimeouts(l: HostLimits): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs);
+  return { requestTimeout: l.requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(headersTimeout / 4))) };
+}
 
 export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
@@ -153,7 +168,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     createServer: (transport) => createSessionServer({ catalog, policy: () => policy.current, host: hostView }, transport),
     onCompleted: (session, c) => {
       const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
-      log.info(
+      // Denials are warnings; everything else a client does is ordinary traffic.
+      log[c.decision === "deny" ? "warn" : "info"](
         {
           event: "mcp.request",
           spiffeId: identity?.spiffeId,
@@ -179,7 +195,9 @@ export async function startHost(o: HostOptions): Promise<Host> {
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
   const context = { minVersion: "TLSv1.2" } as const;
   const app = Fastify({
-    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
+    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs, ...requestTimeouts(limits) },
+    requestTimeout: limits.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler(log, (socket) => guard.identityOn(socket)),
     bodyLimit: limits.bodyBytes,
     logger: false,
     return503OnClosing: true,

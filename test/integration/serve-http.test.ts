@@ -104,15 +104,13 @@ test("malformed JSON, wrong Content-Type, wrong Accept, oversized and deep batch
   await denial("no_session");
 });
 
-test("params that are not an object, a __proto__ key or fields of the wrong type get -32602 invalid params, logged, and pollute nothing", async () => {
+test("params that are not an object or fields of the wrong type get -32602 invalid params, a __proto__ key -32600, logged, and pollute nothing", async () => {
   const opened = await post(agent, JSON.stringify(INIT));
   const session = { "mcp-session-id": opened.headers.get("mcp-session-id")! };
   const bodies = [
     '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"__proto__"}',
     '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":[1]}',
-    '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"__proto__":{"polluted":true}}}',
     '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","arguments":"__proto__"}}',
-    '{"jsonrpc":"2.0","id":11,"method":"prompts/get","params":{"name":{"__proto__":1}}}',
     '{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{}}',
   ];
   for (const body of bodies) {
@@ -121,6 +119,13 @@ test("params that are not an object, a __proto__ key or fields of the wrong type
     assert.equal(r.json?.error?.code, RPC.INVALID_PARAMS, body);
     assert.equal((r.json as { id?: unknown }).id, (JSON.parse(body) as { id: number }).id, body);
   }
+  // A __proto__ key anywhere is refused before the body reaches MCP, as fastify's parser would.
+  for (const body of ['{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"__proto__":{"polluted":true}}}', '{"jsonrpc":"2.0","id":11,"method":"prompts/get","params":{"name":{"__proto__":1}}}']) {
+    const r = await post(agent, body, session);
+    assert.equal(r.status, 400, body);
+    assert.equal(r.json?.error?.code, RPC.INVALID_REQUEST, body);
+  }
+  await denial("forbidden_key");
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   const logged = await f.logs.waitFor((e) => e.event === "mcp.request" && e.rpcId === 7);
   assert.equal(logged.errorCode, RPC.INVALID_PARAMS);

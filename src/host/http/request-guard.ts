@@ -50,12 +50,14 @@ export interface Refusal {
   headers?: Record<string, string>;
   data?: Record<string, unknown>;
   closeConnection?: boolean;
+  /** warn by default; a client's normal session lifecycle (no session yet, one it closed) logs lower. */
+  level?: "debug" | "info" | "warn";
 }
 
 /** Logs the refusal as an `mcp.request` deny and answers with a JSON-RPC error body. */
 export function refuse(log: Logger, req: FastifyRequest, reply: FastifyReply, r: Refusal): FastifyReply {
   const caller = (req.raw as AuthedRequest).caller;
-  log.warn(
+  log[r.level ?? "warn"](
     {
       event: "mcp.request",
       decision: "deny",
@@ -106,6 +108,11 @@ export class RequestGuard {
   /** Revoked, expired or a stale CRL: why this connection's certificate is refused now. */
   #verdict(peer: Peer, now: number): string | undefined {
     return this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ?? (now > peer.identity.notAfter.getTime() ? "expired" : undefined);
+  }
+
+  /** Who is on this connection (for refusals made before a request exists). */
+  identityOn(socket: object): Identity | undefined {
+    return this.d.gate.peerOf(socket)?.identity;
   }
 
   /** Whether the certificate of an accepted connection is still good (for long-lived streams). */

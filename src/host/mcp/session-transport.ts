@@ -70,8 +70,21 @@ function malformed(m: { params?: unknown }): { code: number; message: string } {
 }
 
 /** Replies the SDK sends back (its own messages: a structural check, no schema parse). */
-function isReply(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } & ({ result: unknown } | { error: { code: number } }) {
+function isReply(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } & ({ result: unknown } | { error: { code: number; message: string } }) {
   return "id" in m && ("result" in m || "error" in m);
+}
+
+/**
+ * An error reply without the "MCP error <code>: " that McpError's constructor put in front of
+ * its message: the SDK server sends `error.message` as is and the SDK client prefixes it again
+ * ("MCP error -32003: MCP error -32003: forbidden…").
+ */
+function withoutSdkPrefix<M extends JSONRPCMessage & { error: { code: number; message: string } }>(reply: M): M {
+  const prefix = `MCP error ${String(reply.error.code)}: `;
+  let text = reply.error.message;
+  if (!text.startsWith(prefix)) return reply;
+  while (text.startsWith(prefix)) text = text.slice(prefix.length);
+  return { ...reply, error: { ...reply.error, message: text } };
 }
 
 function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
@@ -186,7 +199,7 @@ export class SessionTransport implements Transport {
       const p = this.#pending.get(id);
       if (p) {
         this.#pending.delete(id);
-        p.exchange.complete(id, message);
+        p.exchange.complete(id, "error" in message ? withoutSdkPrefix(message) : message);
         const errorCode = "error" in message ? message.error.code : undefined;
         this.onCompleted({
           id,

@@ -2,6 +2,7 @@
 // any other certificate is unknown. Idle sessions are evicted; an identity holding too many
 // loses its oldest. Each session has its own SDK Server and transport, never shared.
 import { randomUUID } from "node:crypto";
+import { BoundedMap } from "../../common/bounded-map.js";
 import type { Logger } from "../../common/log.js";
 import type { SessionSummary } from "../../gateway/catalog.js";
 import type { Identity } from "../../policy/identity.js";
@@ -29,10 +30,15 @@ export interface SessionOptions {
   now?: () => number;
 }
 
-export type Lookup = { session: Session } | { refused: "unknown_session" | "other_certificate" };
+/** `session_closed`: the id of a session this certificate had, closed since (recent ones are remembered). */
+export type Lookup = { session: Session } | { refused: "unknown_session" | "session_closed" | "other_certificate" };
+
+/** How many closed session ids are remembered (id → fingerprint), so a late request on one is told apart from a guess. */
+const CLOSED_REMEMBERED = 10_000;
 
 export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
+  readonly #closed = new BoundedMap<string, string>(CLOSED_REMEMBERED);
   readonly #timer: NodeJS.Timeout;
   readonly #now: () => number;
 
@@ -66,7 +72,10 @@ export class SessionRegistry {
 
   lookup(id: string, identity: Identity): Lookup {
     const session = this.#sessions.get(id);
-    if (!session) return { refused: "unknown_session" };
+    if (!session) {
+      const owner = this.#closed.get(id);
+      return { refused: owner === undefined ? "unknown_session" : owner === identity.fingerprint ? "session_closed" : "other_certificate" };
+    }
     if (session.fingerprint !== identity.fingerprint) return { refused: "other_certificate" };
     session.lastSeen = this.#now();
     return { session };
@@ -76,6 +85,7 @@ export class SessionRegistry {
     const session = this.#sessions.get(id);
     if (!session) return;
     this.#sessions.delete(id);
+    this.#closed.set(id, session.fingerprint);
     this.o.log.info({ event: "mcp.session", action: "close", reason, session: id.slice(0, 8), spiffeId: session.spiffeId, serial: session.serial }, "session closed");
     await session.server.close();
   }
