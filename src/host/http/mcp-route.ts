@@ -145,8 +145,12 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
   if (initializing) {
     if (messages.length > 1) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: "initialize must be sent alone" });
     if (req.headers["mcp-session-id"] !== undefined) return refuse(d.log, req, reply, transportError(400, "already_initialized", "Bad Request: session already initialized"));
-    session = await d.sessions.open(caller.identity);
-    if (!session) return refuse(d.log, req, reply, { ...transportError(503, "too_many_sessions", "Service Unavailable: too many sessions"), headers: { "retry-after": "5" } });
+    const opened = await d.sessions.open(caller.identity);
+    if ("refused" in opened) {
+      const why = opened.refused === "too_many_sessions" ? "too many sessions, all busy" : "this certificate holds its maximum of sessions, all busy: end one (DELETE)";
+      return refuse(d.log, req, reply, { ...transportError(503, opened.refused, `Service Unavailable: ${why}`), headers: { "retry-after": "5" } });
+    }
+    session = opened.session;
   } else {
     session = lookup(d, req, reply);
     if (!session) return reply;
