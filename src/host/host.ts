@@ -148,8 +148,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     graceMs: o.crlGraceMs ?? 0,
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
-    // A certificate revoked (or expired) since its GET stream opened loses it now, not at the next notification.
-    onReload: () => sessions.endRefusedStreams("crl_reload"),
+    // A certificate revoked (or expired) since loses its calls in flight and its GET stream now, not at their next write.
+    onReload: () => sessions.endRefused("crl_reload"),
   });
   revocation.start();
 

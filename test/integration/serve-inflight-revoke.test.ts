@@ -10,7 +10,6 @@ import { captureLog } from "../helpers/log-capture.js";
 import { startProgressUpstream, type ProgressUpstream } from "../fixtures/progress-http-upstream.js";
 import { buildGateway, type GatewayCatalog } from "../../src/gateway/gateway.js";
 import { parseGatewayConfig } from "../../src/gateway/config.js";
-import type { UpstreamOptions } from "../../src/gateway/upstream.js";
 import { builtinCatalog } from "../../src/gateway/builtin-tools.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
 import { RPC } from "../../src/common/jsonrpc-errors.js";
@@ -24,7 +23,7 @@ before(async () => {
   upstream = await startProgressUpstream();
   // A per-call timeout of 10 s (each progress restarts it) and a total bound of 4 s.
   const config = parseGatewayConfig(JSON.stringify({ upstreams: { slow: { url: upstream.url, timeout: "10s" } } }));
-  gateway = buildGateway(config, builtinCatalog(), captureLog().log, { totalTimeoutMs: TOTAL_MS } as Partial<UpstreamOptions>);
+  gateway = buildGateway(config, builtinCatalog(), captureLog().log, { totalTimeoutMs: TOTAL_MS });
   await gateway.started();
   const policy = defaultPolicyDocument("mesh.local");
   policy.roles.crawler = { tools: ["slow__crawl"] };

@@ -114,7 +114,7 @@ function openStream(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Fas
   res.flushHeaders();
   const caller = (req.raw as AuthedRequest).caller!;
   const logged = { session: session.id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial };
-  session.transport.openStream(res, () => d.guard.admits(req.raw.socket), () => d.log.info({ event: "mcp.stream", action: "close", ...logged }, "standalone stream closed"));
+  session.transport.openStream(res, () => d.guard.refusalOn(req.raw.socket), () => d.log.info({ event: "mcp.stream", action: "close", ...logged }, "standalone stream closed"));
   d.log.info({ event: "mcp.stream", action: "open", ...logged }, "standalone stream opened");
   return reply;
 }
@@ -158,6 +158,6 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
   reply.hijack();
   const headers: Record<string, string> = { "mcp-session-id": session.id };
   if (d.closing()) headers.connection = "close";
-  session.transport.deliver(messages, new HttpExchange(reply.raw, batch, headers), caller.authInfo);
+  session.transport.deliver(messages, new HttpExchange(reply.raw, batch, headers, () => d.guard.refusalOn(req.raw.socket)), caller.authInfo);
   return reply;
 }

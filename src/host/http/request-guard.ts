@@ -115,10 +115,10 @@ export class RequestGuard {
     return this.d.gate.peerOf(socket)?.identity;
   }
 
-  /** Whether the certificate of an accepted connection is still good (for long-lived streams). */
-  admits(socket: IncomingMessage["socket"]): boolean {
+  /** Why the certificate of an accepted connection is refused now, or undefined while it is good (for replies and streams that outlive their request's check). */
+  refusalOn(socket: IncomingMessage["socket"]): string | undefined {
     const peer = this.d.gate.peerOf(socket);
-    return peer !== undefined && this.#verdict(peer, this.#now()) === undefined;
+    return peer === undefined ? "no_peer" : this.#verdict(peer, this.#now());
   }
 
   /** undefined: go on (req.raw.auth and .caller are set); otherwise refuse with this. */

@@ -20,6 +20,8 @@ export interface Session {
   readonly spiffeId: string | undefined;
   readonly serial: string;
   readonly openedAt: number;
+  /** The certificate's notAfter (ms): the session's calls and stream end then, and it closes. */
+  readonly notAfter: number;
   lastSeen: number;
 }
 
@@ -38,6 +40,11 @@ export type Opened = { session: Session } | { refused: "too_many_sessions" | "id
 
 export type Lookup = { session: Session } | { refused: "unknown_session" | "session_closed" | "other_certificate" };
 
+/** setTimeout's longest wait; a later expiry re-arms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The guard refuses strictly after notAfter, and timers may fire a millisecond early. */
+const EXPIRY_SLACK_MS = 20;
+
 /** How many closed session ids are remembered (id → fingerprint), so a late request on one is told apart from a guess. */
 const CLOSED_REMEMBERED = 10_000;
 
@@ -55,6 +62,7 @@ export class SessionRegistry {
   readonly #closed = new BoundedMap<string, string>(CLOSED_REMEMBERED);
   /** Sessions by the fingerprint that owns them. */
   readonly #owned = new Map<string, Set<Session>>();
+  readonly #expiry = new Map<string, NodeJS.Timeout>();
   readonly #timer: NodeJS.Timeout;
   readonly #now: () => number;
 
@@ -91,12 +99,13 @@ export class SessionRegistry {
     });
     const server = this.o.createServer(transport);
     const now = this.#now();
-    const session: Session = { id, server, transport, fingerprint: identity.fingerprint, spiffeId: identity.spiffeId, serial: identity.serial, openedAt: now, lastSeen: now };
+    const session: Session = { id, server, transport, fingerprint: identity.fingerprint, spiffeId: identity.spiffeId, serial: identity.serial, openedAt: now, notAfter: identity.notAfter.getTime(), lastSeen: now };
     await server.connect(transport);
     this.#sessions.set(id, session);
     let owned = this.#owned.get(identity.fingerprint);
     if (!owned) this.#owned.set(identity.fingerprint, (owned = new Set()));
     owned.add(session);
+    this.#armExpiry(session);
     const logged = { event: "mcp.session", action: "open", session: id.slice(0, 8), spiffeId: identity.spiffeId, serial: identity.serial };
     if (overCap) this.o.log.warn({ ...logged, overCap, sessions: this.#sessions.size, maxSessions: this.o.maxTotal }, "session opened above the cap: every session is busy");
     else this.o.log.info(logged, "session opened");
@@ -135,6 +144,8 @@ export class SessionRegistry {
     if (!session) return;
     this.#sessions.delete(id);
     this.#closed.set(id, session.fingerprint);
+    clearTimeout(this.#expiry.get(id));
+    this.#expiry.delete(id);
     const owned = this.#owned.get(session.fingerprint);
     owned?.delete(session);
     if (owned?.size === 0) this.#owned.delete(session.fingerprint);
@@ -162,15 +173,36 @@ export class SessionRegistry {
     for (const s of this.#sessions.values()) s.transport.endStream();
   }
 
-  /** Ends the GET streams whose certificate is now revoked or expired (or every one, under a stale CRL). */
-  endRefusedStreams(trigger: string): number {
+  /** Ends the calls in flight and GET streams whose certificate is now refused (revoked, expired, or every one under a stale CRL). */
+  endRefused(trigger: string): number {
     let ended = 0;
-    for (const s of this.#sessions.values()) {
-      if (!s.transport.endStreamIfRefused()) continue;
-      ended++;
-      this.o.log.warn({ event: "mcp.stream", action: "end", reason: "certificate_refused", trigger, session: s.id.slice(0, 8), spiffeId: s.spiffeId, serial: s.serial }, "standalone stream ended: certificate refused");
-    }
+    for (const s of this.#sessions.values()) ended += this.#endRefusedIn(s, trigger);
     return ended;
+  }
+
+  #endRefusedIn(s: Session, trigger: string): number {
+    const logged = { reason: "certificate_refused", trigger, session: s.id.slice(0, 8), spiffeId: s.spiffeId, serial: s.serial };
+    const calls = s.transport.endRefusedCalls();
+    if (calls > 0) this.o.log.warn({ event: "mcp.session", action: "calls_ended", calls, ...logged }, "calls in flight ended: certificate refused");
+    const stream = s.transport.endStreamIfRefused();
+    if (stream) this.o.log.warn({ event: "mcp.stream", action: "end", ...logged }, "standalone stream ended: certificate refused");
+    return calls + (stream ? 1 : 0);
+  }
+
+  /** At its certificate's expiry a session's calls and stream end (-32005, expired), and it closes. */
+  #armExpiry(session: Session): void {
+    const wait = Math.min(Math.max(0, session.notAfter - this.#now() + EXPIRY_SLACK_MS), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      if (!this.#sessions.has(session.id)) return;
+      if (this.#now() <= session.notAfter) {
+        this.#armExpiry(session);
+        return;
+      }
+      this.#endRefusedIn(session, "expiry");
+      void this.close(session.id, "certificate_expired");
+    }, wait);
+    timer.unref();
+    this.#expiry.set(session.id, timer);
   }
 
   async closeAll(reason: string): Promise<void> {

@@ -43,7 +43,7 @@ async function opened(r: SessionRegistry, who: Identity): Promise<Session> {
 /** Makes a session busy the way a client does: its standalone GET stream is open. */
 function busy(s: Session): void {
   const res = new Writable({ write: (_c, _e, done) => done() });
-  assert.equal(s.transport.openStream(res as unknown as ServerResponse, () => true, () => undefined), true);
+  assert.equal(s.transport.openStream(res as unknown as ServerResponse, () => undefined, () => undefined), true);
 }
 
 const closes = (logs: CapturedLog, reason: string) => logs.events.filter((e) => e.event === "mcp.session" && e.action === "close" && e.reason === reason).map((e) => e.session);
