@@ -103,3 +103,17 @@ test("a call reporting progress all along still ends at the upstream's total tim
   assert.equal((await upstream.ended((e) => e.call === "endless")).outcome, "cancelled");
   await c.close();
 });
+
+test("a call whose client goes away mid-stream is cancelled upstream, not left running", async () => {
+  const agent = await f.agent("crawler-leaving", { roles: ["crawler"] });
+  const c = await f.connect(agent);
+  let progressed!: () => void;
+  const firstProgress = new Promise<void>((resolve) => (progressed = resolve));
+  const outcome = crawl(c.client, "leaving", () => progressed());
+  await firstProgress;
+  await c.close();
+  await outcome;
+  const end = await upstream.ended((e) => e.call === "leaving");
+  assert.equal(end.outcome, "cancelled");
+  assert.ok(end.step < 30, `cancelled only at step ${end.step}`);
+});

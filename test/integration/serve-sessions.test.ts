@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 import { createMtlsFetch, type MtlsFetch } from "../../src/tls-files/mtls-fetch.js";
+import { ztmcp } from "../helpers/cli.js";
 
 let f: HostFixture;
 const fetchers: MtlsFetch[] = [];
@@ -56,4 +57,12 @@ test("identities filling the host's session cap lock no one out: a newcomer gets
   assert.ok(newcomer.session);
   await f.logs.waitFor((e) => e.event === "mcp.session" && e.action === "close" && e.reason === "capacity");
   assert.equal(f.host.stats().sessions, 3);
+});
+
+test("serve takes --sessions-per-identity as a whole number from 1 to 10000", () => {
+  for (const bad of ["0", "1.5", "10001"]) {
+    const r = ztmcp(["serve", "--port", "0", "--sessions-per-identity", bad]);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /USAGE: --sessions-per-identity takes a whole number from 1 to 10000/);
+  }
 });
