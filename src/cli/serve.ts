@@ -17,6 +17,8 @@ interface ServeArgs {
   "crl-grace": string;
   lockout: string;
   "session-idle": string;
+  "sessions-per-identity": number;
+  "request-timeout": string;
 }
 
 const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
@@ -65,12 +67,19 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("config", { type: "string", describe: "gateway config: upstream MCP servers to serve next to the built-ins" })
       .option("crl-grace", { type: "string", default: "0", describe: "how long past its nextUpdate a CRL is still trusted (then everyone is refused)" })
       .option("lockout", { type: "string", default: "20/1m/5m", describe: "failed handshakes/window/cool-down before an address is refused; 0 disables" })
-      .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" }),
+      .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" })
+      .option("sessions-per-identity", { type: "number", default: 64, describe: "MCP sessions one certificate may hold (at the cap its least recently used idle one is closed)" })
+      .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" }),
   run: async (argv, ctx) => {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${argv.port}`);
     const lockout = parseLockout(argv.lockout);
     const crlGraceMs = durationOrZero(argv.crlGrace);
     const sessionIdleMs = parseDuration(argv.sessionIdle);
+    const maxSessionsPerIdentity = argv.sessionsPerIdentity;
+    if (!Number.isInteger(maxSessionsPerIdentity) || maxSessionsPerIdentity < 1 || maxSessionsPerIdentity > 10_000) {
+      throw new ZtmcpError("USAGE", `--sessions-per-identity takes a whole number from 1 to 10000, not ${String(maxSessionsPerIdentity)}`);
+    }
+    const requestTimeoutMs = parseDuration(argv.requestTimeout);
     // Loaded here, not at the top: the host and the SDK cost ~1 s of start-up every other command would pay.
     const [{ builtinCatalog }, { loadGateway }, { startHost }] = await Promise.all([
       import("../gateway/builtin-tools.js"),
@@ -89,7 +98,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       catalog,
       crlGraceMs,
       lockout,
-      limits: { sessionIdleMs },
+      limits: { sessionIdleMs, maxSessionsPerIdentity, requestTimeoutMs },
       log: ctx.log,
     }).catch(async (e: unknown) => {
       await catalog.close();

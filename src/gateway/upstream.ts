@@ -33,8 +33,10 @@ export interface UpstreamConnection {
 export interface UpstreamOptions {
   name: string;
   connect: () => UpstreamConnection;
-  /** Per-call timeout. */
+  /** Per-call timeout (restarted by each progress notification). */
   timeoutMs: number;
+  /** A call's total bound, however often it reports progress (default: the larger of 10 min and timeoutMs). */
+  totalTimeoutMs?: number;
   log: Logger;
   /** Reconnect delays: base doubles per consecutive failure up to max. */
   backoff?: { baseMs: number; maxMs: number };
@@ -53,6 +55,7 @@ const STABLE_MS = 10_000;
 const MAX_PAGES = 100;
 const CLOSE_GRACE_MS = 1_000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
+const DEFAULT_TOTAL_TIMEOUT_MS = 10 * 60_000;
 const TIMEOUT: number = ErrorCode.RequestTimeout;
 const CLOSED: number = ErrorCode.ConnectionClosed;
 
@@ -103,16 +106,26 @@ export class Upstream {
   async request<T>(method: string, ctx: CallContext | undefined, send: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
     const client = this.client;
     if (this.state !== "ready" || !client) throw this.unavailable();
+    // The total bound is our own abort, not the SDK's maxTotalTimeout: that one is checked only
+    // when a progress notification arrives and does not tell the upstream; an aborted signal
+    // makes the SDK send notifications/cancelled. The caller's signal (cancelled, or its
+    // certificate refused) aborts the same way.
+    const total = this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
+    const bound = new AbortController();
+    const timer = setTimeout(() => bound.abort(new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total })), total);
+    const follow = (): void => bound.abort(ctx?.signal.reason);
+    if (ctx?.signal.aborted) follow();
+    else ctx?.signal.addEventListener("abort", follow, { once: true });
     const options: RequestOptions = {
       timeout: this.options.timeoutMs,
       resetTimeoutOnProgress: true,
-      ...(ctx ? { signal: ctx.signal } : {}),
+      signal: bound.signal,
       ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
     };
     try {
       return await send(client, options);
     } catch (e) {
-      if (!(e instanceof McpError)) throw e;
+      if (!(e instanceof McpError) || bound.signal.aborted) throw e;
       const code: number = e.code;
       if (code === TIMEOUT) {
         void this.checkHealth(client);
@@ -122,6 +135,9 @@ export class Upstream {
         throw new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" went away during ${method} (${this.lastProblem}); it is being restarted`, { upstream: this.name });
       }
       throw e;
+    } finally {
+      clearTimeout(timer);
+      ctx?.signal.removeEventListener("abort", follow);
     }
   }
 

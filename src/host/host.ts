@@ -16,6 +16,7 @@ import { builtinCatalog } from "../gateway/builtin-tools.js";
 import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
+import { clientErrorHandler } from "./http/client-error.js";
 import { HostIdentity } from "./tls/own-identity.js";
 import { LivePolicy } from "./mcp/live-policy.js";
 import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./tls/lockout.js";
@@ -26,7 +27,7 @@ import { RequestGuard } from "./http/request-guard.js";
 import { RevocationList } from "./revocation/revocation.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
-import { DEFAULT_LIMITS, type HostLimits } from "./limits.js";
+import { DEFAULT_LIMITS, requestTimeouts, type HostLimits } from "./limits.js";
 import { requestLogger } from "./request-log.js";
 import { ZtmcpError } from "../common/errors.js";
 
@@ -117,8 +118,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
     graceMs: o.crlGraceMs ?? 0,
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
-    // A certificate revoked (or expired) since its GET stream opened loses it now, not at the next notification.
-    onReload: () => sessions.endRefusedStreams("crl_reload"),
+    // A certificate revoked (or expired) since loses its calls in flight and its GET stream now, not at their next write.
+    onReload: () => sessions.endRefused("crl_reload"),
   });
   revocation.start();
 
@@ -142,7 +143,9 @@ export async function startHost(o: HostOptions): Promise<Host> {
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
   const context = { minVersion: "TLSv1.2" } as const;
   const app = Fastify({
-    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
+    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs, ...requestTimeouts(limits) },
+    requestTimeout: limits.requestTimeoutMs,
+    clientErrorHandler: clientErrorHandler(log, (socket) => guard.identityOn(socket)),
     bodyLimit: limits.bodyBytes,
     logger: false,
     return503OnClosing: true,

@@ -10,6 +10,10 @@ export interface HostLimits {
   maxSessions: number;
   maxSessionsPerIdentity: number;
   handshakeTimeoutMs: number;
+  /** A request (headers and body) must arrive in full within this (408 and the connection closed). */
+  requestTimeoutMs: number;
+  /** Its headers within this (at most requestTimeoutMs). */
+  headersTimeoutMs: number;
   /** How long close() waits for in-flight requests before cutting connections. */
   drainMs: number;
 }
@@ -22,5 +26,16 @@ export const DEFAULT_LIMITS: HostLimits = {
   maxSessions: 10_000,
   maxSessionsPerIdentity: 64,
   handshakeTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
   drainMs: 10_000,
 };
+
+/**
+ * Node's own total-request and headers timeouts (fastify turns the first off by default), checked
+ * often enough that a trickled request is cut close to its limit, not up to 30 s later.
+ */
+export function requestTimeouts(l: HostLimits): { requestTimeout: number; headersTimeout: number; connectionsCheckingInterval: number } {
+  const headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs);
+  return { requestTimeout: l.requestTimeoutMs, headersTimeout, connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(headersTimeout / 4))) };
+}

@@ -8,7 +8,8 @@ import type { Completed } from "./mcp/session-transport.js";
 export function requestLogger(log: Logger, catalog: Catalog): (session: { id: string }, c: Completed) => void {
   return (session, c) => {
     const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
-    log.info(
+    // Denials are warnings; everything else a client does is ordinary traffic.
+    log[c.decision === "deny" ? "warn" : "info"](
       {
         event: "mcp.request",
         spiffeId: identity?.spiffeId,

@@ -64,7 +64,7 @@ test("a CRL that fails its signature check is rejected and the last good one sta
   );
   f.writeCrl("intermediate", forged);
   const error = await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("signature"));
-  assert.equal(error.level, 50);
+  assert.equal(error.level, "error");
   f.writeCrl("intermediate", "not a CRL at all");
   await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("unreadable"));
   assert.equal(f.host.reloadCrls(), false);
@@ -87,7 +87,7 @@ test("an older CRL written back (rollback), a reused crlNumber or a root-signed 
     f.writeCrl("intermediate", pem);
     assert.equal(f.host.reloadCrls(), false);
     const e = await f.logs.waitFor((l) => l.event === "crl.error" && l.reason === reason && f.logs.events.indexOf(l) >= mark);
-    assert.equal(e.level, 50);
+    assert.equal(e.level, "error");
     await assert.rejects(f.connect(agent));
   };
   // Validly signed and unexpired, but it predates the revocation: it would un-revoke the agent.
@@ -132,7 +132,7 @@ test("a CRL past its nextUpdate fails closed for everyone, loudly, until a fresh
   assert.equal(f.host.reloadCrls(), true);
   await assert.rejects(f.connect(agent));
   const stale = await f.logs.waitFor((e) => e.event === "crl.stale");
-  assert.equal(stale.level, 60);
+  assert.equal(stale.level, "fatal");
   await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "crl_stale");
   f.writeCrl("intermediate", f.crlPem("intermediate", []));
   assert.equal(f.host.reloadCrls(), true);

@@ -107,7 +107,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     const token = extra._meta?.progressToken;
     return {
       identity,
-      signal: extra.signal,
+      signal: transport.signalFor(extra.requestId, extra.signal),
       host: deps.host,
       ...(token !== undefined && {
         onProgress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...p } }).catch(() => undefined),
