@@ -2,7 +2,7 @@
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
-import { X509Certificate } from "node:crypto";
+import { constants, X509Certificate } from "node:crypto";
 import { join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -17,7 +17,9 @@ import { upstreamOf } from "../gateway/gateway.js";
 import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
-import { HostIdentity } from "./tls/own-identity.js";
+import { clientTrust, HostIdentity } from "./tls/own-identity.js";
+import { IssuerCheck } from "./tls/issuer.js";
+import { ConnectionCap } from "./tls/connection-cap.js";
 import { LivePolicy } from "./mcp/live-policy.js";
 import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./tls/lockout.js";
 import { installMcpRoutes } from "./http/mcp-route.js";
@@ -39,6 +41,8 @@ export interface HostLimits {
   maxSessions: number;
   maxSessionsPerIdentity: number;
   handshakeTimeoutMs: number;
+  /** Open TLS connections per identity (SPIFFE ID); beyond it a new one is refused `too_many_connections`. 0: no cap. */
+  maxConnectionsPerIdentity: number;
   /** How long close() waits for in-flight requests before cutting connections. */
   drainMs: number;
 }
@@ -51,6 +55,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   maxSessions: 10_000,
   maxSessionsPerIdentity: 64,
   handshakeTimeoutMs: 10_000,
+  maxConnectionsPerIdentity: 256,
   drainMs: 10_000,
 };
 
@@ -62,7 +67,7 @@ export interface HostOptions {
   identityDir: string;
   /** The CA directory, for defaults below (default "ca"). */
   caDir?: string;
-  /** Trusted root PEM (default <caDir>/root.pem). Only our root: clients send leaf + intermediate. */
+  /** Trusted root PEM (default <caDir>/root.pem). The intermediate(s) of the host's own chain are trusted with it, so a client may send its leaf alone. */
   trust?: string;
   /** [root CRL, intermediate CRL(s)], in that order: each is bound to its issuer. Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
   crlFiles?: string[];
@@ -138,7 +143,15 @@ export async function startHost(o: HostOptions): Promise<Host> {
   });
   revocation.start();
 
-  const gate = new HandshakeGate({ identities: new IdentityCache(), revocation, lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }), log });
+  const gate = new HandshakeGate({
+    identities: new IdentityCache(),
+    issuers: new IssuerCheck(intermediates.map((pem) => new X509Certificate(pem))),
+    revocation,
+    lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }),
+    connections: new ConnectionCap(limits.maxConnectionsPerIdentity),
+    trustDomain: () => policy.current.trustDomain,
+    log,
+  });
   const guard = new RequestGuard({ gate, revocation, policy: () => policy.current, limiter: new RateLimiter(), log });
   const ownCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? builtinCatalog();
@@ -177,9 +190,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
-  const context = { minVersion: "TLSv1.2" } as const;
+  // No renegotiation: a TLS 1.2 renegotiation could present another certificate than the one
+  // the gate judged, and each one costs the host a handshake.
+  const context = { minVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
   const app = Fastify({
-    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
+    https: { ...context, key, cert: chain, ca: clientTrust({ cert: chain, key, ca: trust }), requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
     bodyLimit: limits.bodyBytes,
     logger: false,
     return503OnClosing: true,
@@ -205,6 +220,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       closing = true;
       log.info({ event: "host.stop" }, "stopping: no new connections, finishing in-flight requests");
       sessions.endStreams();
+      gate.close();
       const drained = app.close();
       // Connections busy when close() began become idle as their requests finish: close them
       // then, rather than waiting out keep-alive; whatever is left after drainMs is cut.
