@@ -3,7 +3,7 @@
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
 import { constants, X509Certificate } from "node:crypto";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -27,6 +27,7 @@ import { IdentityCache, identityOf } from "./tls/peer-identity.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { RequestGuard } from "./http/request-guard.js";
 import { RevocationList } from "./revocation/revocation.js";
+import { CrlState } from "./revocation/crl-state.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
 
@@ -73,6 +74,8 @@ export interface HostOptions {
   crlFiles?: string[];
   crlGraceMs?: number;
   crlRefreshMs?: number;
+  /** The host's own state (the last good CRL of each issuer, for rollback protection across restarts). Default <identityDir>/../.host-state/<identity name>. */
+  stateDir?: string;
   /** Re-read interval of the host's own identity and trust file, besides file-change events (default 60 s). */
   identityRefreshMs?: number;
   /** Policy file (watched); missing or unreadable → POLICY_UNREADABLE. Without it: `policy`, else the default policy. */
@@ -117,6 +120,11 @@ function initialPolicy(o: HostOptions, hostChain: string): { policy: Policy; wat
 }
 
 
+/** certs/<host> → certs/.host-state/<host>: beside the identity, never in the CA's directory; the CA's tools skip dot directories. */
+export function defaultStateDir(identityDir: string): string {
+  return join(dirname(identityDir), ".host-state", basename(identityDir));
+}
+
 export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const caDir = o.caDir ?? "ca";
@@ -136,6 +144,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       ...intermediateCrls.map((path) => ({ path, issuers: intermediates })),
     ],
     graceMs: o.crlGraceMs ?? 0,
+    state: CrlState.open(o.stateDir ?? defaultStateDir(o.identityDir)),
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
     // A certificate revoked (or expired) since its GET stream opened loses it now, not at the next notification.
