@@ -4,6 +4,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { connect as tlsConnect, type TLSSocket } from "node:tls";
 import { once } from "node:events";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 import { makeLeaf } from "../helpers/throwaway-ca.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
@@ -60,6 +62,21 @@ test("TLS renegotiation is refused: a client cannot swap certificates on an acce
   });
   assert.ok(result instanceof Error, "the host renegotiated");
   s.destroy();
+  // openssl s_client's `R` command over TLS 1.2: the host answers no_renegotiation.
+  const child = spawn("openssl", ["s_client", "-connect", `127.0.0.1:${f.host.port}`, "-tls1_2", "-CAfile", join(f.caDir, "root.pem"), "-cert", join(agent.dir, "cert.pem"), "-key", join(agent.dir, "key.pem")]);
+  let out = "";
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    // Once the handshake is through, ask for a renegotiation, then let s_client finish.
+    if (out.includes("Verify return code") && !out.includes("RENEGOTIATING")) child.stdin.end("R\n");
+  });
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+  const guard = setTimeout(() => child.kill(), 20_000);
+  const [code] = (await once(child, "close")) as [number | null];
+  clearTimeout(guard);
+  assert.match(out, /RENEGOTIATING/);
+  assert.match(out, /no renegotiation/);
+  assert.notEqual(code, 0);
 });
 
 test("an identity holding the connection cap is refused too_many_connections (429) until one of its connections closes; other identities are untouched", async () => {
