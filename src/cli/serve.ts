@@ -19,9 +19,21 @@ interface ServeArgs {
   "session-idle": string;
   "sessions-per-identity": number;
   "request-timeout": string;
+  "state-dir": string | undefined;
+  "max-connections-per-identity": number;
 }
 
 const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
+
+const MAX_CONNECTION_CAP = 1_000_000;
+
+/** Open TLS connections one identity may hold; 0 lifts the cap. */
+export function parseConnectionCap(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_CONNECTION_CAP) {
+    throw new ZtmcpError("BAD_CONNECTION_CAP", `--max-connections-per-identity takes a whole number from 0 (no cap) to ${MAX_CONNECTION_CAP}, not ${String(n)}`);
+  }
+  return n;
+}
 
 /** `<threshold>/<window>/<cool-down>`, e.g. 20/1m/5m; `0` turns the lockout off. */
 export function parseLockout(text: string): LockoutOptions {
@@ -66,13 +78,16 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("identity", { type: "string", describe: "host certificate directory (default <certs-dir>/localhost)" })
       .option("config", { type: "string", describe: "gateway config: upstream MCP servers to serve next to the built-ins" })
       .option("crl-grace", { type: "string", default: "0", describe: "how long past its nextUpdate a CRL is still trusted (then everyone is refused)" })
-      .option("lockout", { type: "string", default: "20/1m/5m", describe: "failed handshakes/window/cool-down before an address is refused; 0 disables" })
+      .option("lockout", { type: "string", default: "20/1m/5m", describe: "refused certificates/window/cool-down before an address is locked out (valid certificates are still admitted); 0 disables" })
+      .option("max-connections-per-identity", { type: "number", default: 256, describe: "open TLS connections one client identity may hold; 0: no cap" })
+      .option("state-dir", { type: "string", describe: "the host's own state: the last good CRL of each issuer, for rollback protection across restarts (default <certs-dir>/.host-state/<identity name>)" })
       .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" })
       .option("sessions-per-identity", { type: "number", default: 64, describe: "MCP sessions one certificate may hold (at the cap its least recently used idle one is closed)" })
       .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" }),
   run: async (argv, ctx) => {
     if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${argv.port}`);
     const lockout = parseLockout(argv.lockout);
+    const maxConnectionsPerIdentity = parseConnectionCap(argv.maxConnectionsPerIdentity);
     const crlGraceMs = durationOrZero(argv.crlGrace);
     const sessionIdleMs = parseDuration(argv.sessionIdle);
     const maxSessionsPerIdentity = argv.sessionsPerIdentity;
@@ -98,7 +113,8 @@ export const serveCommand = defineCommand<ServeArgs>({
       catalog,
       crlGraceMs,
       lockout,
-      limits: { sessionIdleMs, maxSessionsPerIdentity, requestTimeoutMs },
+      ...(argv.stateDir === undefined ? {} : { stateDir: argv.stateDir }),
+      limits: { sessionIdleMs, maxSessionsPerIdentity, requestTimeoutMs, maxConnectionsPerIdentity },
       log: ctx.log,
     }).catch(async (e: unknown) => {
       await catalog.close();

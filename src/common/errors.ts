@@ -27,6 +27,7 @@ export const ERRORS = {
   BAD_NAME: usage("not a valid certificate name"),
   BAD_ORG: usage("the organization is not 1-64 printable characters"),
   BAD_PORT: usage("not a TCP port number"),
+  BAD_CONNECTION_CAP: usage("--max-connections-per-identity is not a whole number from 0 (no cap) to 1000000"),
   BAD_REASON: usage("unknown revocation reason"),
   BAD_ROLE: usage("not a valid role name"),
   BAD_TRUST_DOMAIN: usage("not a valid SPIFFE trust domain"),
@@ -68,6 +69,9 @@ export const ERRORS = {
   GATEWAY_CONFIG_INVALID: runtime("the gateway config does not validate or names unreadable TLS files"),
   GATEWAY_CONFIG_UNREADABLE: runtime("the gateway config file cannot be read"),
   CRL_INVALID: runtime("a CRL file cannot be parsed or is not signed by the CA"),
+
+  // The host.
+  HOST_STATE_UNWRITABLE: runtime("the host's state directory (`serve --state-dir`) cannot be created or written"),
 
   // Identities (certs/<name>/) used by the host and the bridge.
   IDENTITY_UNREADABLE: runtime("the identity directory's key, certificate or CA file cannot be read"),

@@ -2,8 +2,8 @@
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
 // (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
-import { X509Certificate } from "node:crypto";
-import { join } from "node:path";
+import { constants, X509Certificate } from "node:crypto";
+import { basename, dirname, join } from "node:path";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import Fastify, { type FastifyInstance } from "fastify";
@@ -17,7 +17,9 @@ import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
 import { clientErrorHandler } from "./http/client-error.js";
-import { HostIdentity } from "./tls/own-identity.js";
+import { clientTrust, HostIdentity } from "./tls/own-identity.js";
+import { IssuerCheck } from "./tls/issuer.js";
+import { ConnectionCap } from "./tls/connection-cap.js";
 import { LivePolicy } from "./mcp/live-policy.js";
 import { DEFAULT_LOCKOUT, HandshakeLockout, type LockoutOptions } from "./tls/lockout.js";
 import { installMcpRoutes } from "./http/mcp-route.js";
@@ -25,6 +27,7 @@ import { IdentityCache, identityOf } from "./tls/peer-identity.js";
 import { RateLimiter } from "./http/rate-limit.js";
 import { RequestGuard } from "./http/request-guard.js";
 import { RevocationList } from "./revocation/revocation.js";
+import { CrlState } from "./revocation/crl-state.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
 import { DEFAULT_LIMITS, requestTimeouts, type HostLimits } from "./limits.js";
@@ -41,12 +44,14 @@ export interface HostOptions {
   identityDir: string;
   /** The CA directory, for defaults below (default "ca"). */
   caDir?: string;
-  /** Trusted root PEM (default <caDir>/root.pem). Only our root: clients send leaf + intermediate. */
+  /** Trusted root PEM (default <caDir>/root.pem). The intermediate(s) of the host's own chain are trusted with it, so a client may send its leaf alone. */
   trust?: string;
   /** [root CRL, intermediate CRL(s)], in that order: each is bound to its issuer. Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
   crlFiles?: string[];
   crlGraceMs?: number;
   crlRefreshMs?: number;
+  /** The host's own state (the last good CRL of each issuer, for rollback protection across restarts). Default <identityDir>/../.host-state/<identity name>. */
+  stateDir?: string;
   /** Re-read interval of the host's own identity and trust file, besides file-change events (default 60 s). */
   identityRefreshMs?: number;
   /** Policy file (watched); missing or unreadable → POLICY_UNREADABLE. Without it: `policy`, else the default policy. */
@@ -97,6 +102,11 @@ function listenError(e: unknown, host: string, port: number): ZtmcpError {
   return new ZtmcpError("LISTEN_FAILED", `cannot listen on ${host}:${String(port)}: ${code}${hint}`, { errno: code });
 }
 
+/** certs/<host> → certs/.host-state/<host>: beside the identity, never in the CA's directory; the CA's tools skip dot directories. */
+export function defaultStateDir(identityDir: string): string {
+  return join(dirname(identityDir), ".host-state", basename(identityDir));
+}
+
 export async function startHost(o: HostOptions): Promise<Host> {
   const limits: HostLimits = { ...DEFAULT_LIMITS, ...o.limits };
   const caDir = o.caDir ?? "ca";
@@ -116,6 +126,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       ...intermediateCrls.map((path) => ({ path, issuers: intermediates })),
     ],
     graceMs: o.crlGraceMs ?? 0,
+    state: CrlState.open(o.stateDir ?? defaultStateDir(o.identityDir)),
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
     // A certificate revoked (or expired) since loses its calls in flight and its GET stream now, not at their next write.
@@ -123,7 +134,15 @@ export async function startHost(o: HostOptions): Promise<Host> {
   });
   revocation.start();
 
-  const gate = new HandshakeGate({ identities: new IdentityCache(), revocation, lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }), log });
+  const gate = new HandshakeGate({
+    identities: new IdentityCache(),
+    issuers: new IssuerCheck(intermediates.map((pem) => new X509Certificate(pem))),
+    revocation,
+    lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }),
+    connections: new ConnectionCap(limits.maxConnectionsPerIdentity),
+    trustDomain: () => policy.current.trustDomain,
+    log,
+  });
   const guard = new RequestGuard({ gate, revocation, policy: () => policy.current, limiter: new RateLimiter(), log });
   const ownCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? builtinCatalog();
@@ -141,9 +160,11 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
-  const context = { minVersion: "TLSv1.2" } as const;
+  // No renegotiation: a TLS 1.2 renegotiation could present another certificate than the one
+  // the gate judged, and each one costs the host a handshake.
+  const context = { minVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
   const app = Fastify({
-    https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs, ...requestTimeouts(limits) },
+    https: { ...context, key, cert: chain, ca: clientTrust({ cert: chain, key, ca: trust }), requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs, ...requestTimeouts(limits) },
     requestTimeout: limits.requestTimeoutMs,
     clientErrorHandler: clientErrorHandler(log, (socket) => guard.identityOn(socket)),
     bodyLimit: limits.bodyBytes,
@@ -179,6 +200,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       closing = true;
       log.info({ event: "host.stop" }, "stopping: no new connections, finishing in-flight requests");
       sessions.endStreams();
+      gate.close();
       const drained = app.close();
       // Connections busy when close() began become idle as their requests finish: close them
       // then, rather than waiting out keep-alive; whatever is left after drainMs is cut.

@@ -14,6 +14,8 @@ export interface HostLimits {
   requestTimeoutMs: number;
   /** Its headers within this (at most requestTimeoutMs). */
   headersTimeoutMs: number;
+  /** Open TLS connections per identity (SPIFFE ID); beyond it a new one is refused `too_many_connections`. 0: no cap. */
+  maxConnectionsPerIdentity: number;
   /** How long close() waits for in-flight requests before cutting connections. */
   drainMs: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_LIMITS: HostLimits = {
   handshakeTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
+  maxConnectionsPerIdentity: 256,
   drainMs: 10_000,
 };
 

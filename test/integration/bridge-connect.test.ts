@@ -45,8 +45,9 @@ describe("ztmcp connect: TLS failures", () => {
     ]);
     assertOneLineFailure(expiredRun, "IDENTITY_EXPIRED", /our certificate expired at/);
     assertOneLineFailure(unknownHostRun, "HOST_UNKNOWN_CA", /not from the CA we trust/);
-    assertOneLineFailure(revokedRun, "HOST_REFUSED", /refused our certificate \(revoked, expired, or from a CA it does not trust\)/);
-    assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate/);
+    // The host's 403 names the reason; the bridge passes it on.
+    assertOneLineFailure(revokedRun, "HOST_REFUSED", /refused our certificate: revoked$/);
+    assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate: unknown_ca \(not issued by this host's CA\)$/);
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "revoked");
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "unknown_ca");
     // A refusal right after the handshake is final: one attempt each, no retries of a "reset".

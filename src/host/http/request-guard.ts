@@ -11,6 +11,7 @@ import type { Policy } from "../../policy/policy.js";
 import type { Logger } from "../../common/log.js";
 import type { HandshakeGate, Peer } from "../tls/handshake-gate.js";
 import type { Identity } from "../../policy/identity.js";
+import { trustDomainOf } from "../../pki/names.js";
 import { RPC, rpcErrorBody } from "../../common/jsonrpc-errors.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RevocationList } from "../revocation/revocation.js";
@@ -105,9 +106,13 @@ export class RequestGuard {
     return cached;
   }
 
-  /** Revoked, expired or a stale CRL: why this connection's certificate is refused now. */
+  /** Revoked, expired, a stale CRL or (after a policy reload) outside the trust domain: why this connection's certificate is refused now. */
   #verdict(peer: Peer, now: number): string | undefined {
-    return this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ?? (now > peer.identity.notAfter.getTime() ? "expired" : undefined);
+    return (
+      this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ??
+      (now > peer.identity.notAfter.getTime() ? "expired" : undefined) ??
+      (trustDomainOf(peer.identity.spiffeId) === this.d.policy().trustDomain ? undefined : "wrong_trust_domain")
+    );
   }
 
   /** Who is on this connection (for refusals made before a request exists). */

@@ -21,7 +21,7 @@ import { startReloadTriggers } from "../../common/reload-triggers.js";
 export interface HostIdentityOptions {
   /** certs/<host>: chain.pem (leaf + intermediate) and key.pem. */
   dir: string;
-  /** The trusted root PEM the server verifies clients against. */
+  /** The trusted root PEM the server verifies clients against (with the chain's intermediates: clientTrust()). */
   trustPath: string;
   server: Pick<TlsServer, "setSecureContext">;
   /** What the server was started with; setSecureContext replaces the whole context, so everything besides key/cert/ca goes here. */
@@ -77,6 +77,16 @@ function certificates(text: string, what: string): X509Certificate[] {
 
 const sameCerts = (a: readonly X509Certificate[], b: readonly X509Certificate[]): boolean =>
   a.length === b.length && a.every((c, i) => c.fingerprint256 === b[i]!.fingerprint256);
+
+/**
+ * What the server verifies clients against: the trusted root(s) and the intermediate(s) of the
+ * host's own chain. With the intermediate there, OpenSSL completes the chain of a client that
+ * sends its leaf alone (`curl --cert cert.pem`); it still needs a path to the self-signed root
+ * (no partial chains), and which intermediate signed the leaf is decided by issuer.ts.
+ */
+export function clientTrust(id: TlsIdentity): string {
+  return [id.ca.trimEnd(), ...certificateBlocks(id.cert).slice(1)].join("\n") + "\n";
+}
 
 /** What the identity was bound to at start: a new one must match. */
 interface Binding {
@@ -170,7 +180,7 @@ export class HostIdentity {
       digest = createHash("sha256").update(next.cert).update("\0").update(next.key).update("\0").update(next.ca).digest("hex");
       const leaf = checkIdentity(next, this.#bound, this.#now());
       try {
-        this.o.server.setSecureContext({ ...this.o.context, key: next.key, cert: next.cert, ca: next.ca });
+        this.o.server.setSecureContext({ ...this.o.context, key: next.key, cert: next.cert, ca: clientTrust(next) });
       } catch (e) {
         throw new Refused("rejected_by_tls", (e as Error).message);
       }
