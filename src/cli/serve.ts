@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
+import { startMetricsServer } from "../common/metrics-server.js";
 import type { LockoutOptions } from "../host/tls/lockout.js";
 import { defineCommand } from "./command.js";
 
@@ -21,6 +22,9 @@ interface ServeArgs {
   "request-timeout": string;
   "state-dir": string | undefined;
   "max-connections-per-identity": number;
+  "ca-url": string | undefined;
+  "metrics-port": number | undefined;
+  "metrics-host": string;
 }
 
 const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
@@ -58,10 +62,24 @@ export function banner(url: string, certsDir: string): string {
   ].join("\n");
 }
 
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${String(port)}`);
+}
+
+function httpsUrl(text: string, option: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ZtmcpError("BAD_URL", `${option}: not a URL: "${text}"`);
+  }
+  if (url.protocol !== "https:") throw new ZtmcpError("BAD_URL", `${option}: the CA must be reached over https: "${text}"`);
+  return url;
+}
+
 /** What a first run lacks, said with what to run instead of an errno. */
-function preflight(caDir: string, identityDir: string): void {
-  const root = join(caDir, "root.pem");
-  if (!existsSync(root)) throw new ZtmcpError("CA_NOT_FOUND", `no CA in ${caDir}/ (${root} is missing): run \`make serve\` to set everything up, or \`ztmcp ca init\``);
+function preflight(root: string, identityDir: string): void {
+  if (!existsSync(root)) throw new ZtmcpError("CA_NOT_FOUND", `no CA root at ${root}: run \`make serve\` to set everything up, or \`ztmcp ca init\``);
   const missing = ["chain.pem", "key.pem"].filter((f) => !existsSync(join(identityDir, f)));
   if (missing.length > 0) {
     throw new ZtmcpError("HOST_IDENTITY_MISSING", `no host certificate in ${identityDir}/ (${missing.join(", ")} missing): run \`make serve\`, or \`ztmcp cert issue-server ${basename(identityDir)}\` and pass --identity`);
@@ -83,9 +101,12 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("state-dir", { type: "string", describe: "the host's own state: the last good CRL of each issuer, for rollback protection across restarts (default <certs-dir>/.host-state/<identity name>)" })
       .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" })
       .option("sessions-per-identity", { type: "number", default: 64, describe: "MCP sessions one certificate may hold (at the cap its least recently used idle one is closed)" })
-      .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" }),
+      .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" })
+      .option("ca-url", { type: "string", describe: "the online CA (ztmcp ca serve), e.g. https://127.0.0.1:9443: CRLs fetched from it every 2 s; trust from <identity>/ca.pem" })
+      .option("metrics-port", { type: "number", describe: "serve Prometheus metrics on http://<metrics-host>:<port>/metrics" })
+      .option("metrics-host", { type: "string", default: "127.0.0.1", describe: "address of the metrics listener" }),
   run: async (argv, ctx) => {
-    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${argv.port}`);
+    checkPort(argv.port);
     const lockout = parseLockout(argv.lockout);
     const maxConnectionsPerIdentity = parseConnectionCap(argv.maxConnectionsPerIdentity);
     const crlGraceMs = durationOrZero(argv.crlGrace);
@@ -102,13 +123,16 @@ export const serveCommand = defineCommand<ServeArgs>({
       import("../host/host.js"),
     ]);
     const identityDir = argv.identity ?? join(ctx.certsDir, "localhost");
-    preflight(ctx.caDir, identityDir);
+    const caUrl = argv.caUrl === undefined ? undefined : httpsUrl(argv.caUrl, "--ca-url");
+    if (argv.metricsPort !== undefined) checkPort(argv.metricsPort);
+    preflight(caUrl === undefined ? join(ctx.caDir, "root.pem") : join(identityDir, "ca.pem"), identityDir);
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,
       port: argv.port,
       identityDir,
       caDir: ctx.caDir,
+      ...(caUrl === undefined ? {} : { caUrl: caUrl.href, trust: join(identityDir, "ca.pem") }),
       policyPath: ctx.policyPath,
       catalog,
       crlGraceMs,
@@ -119,6 +143,11 @@ export const serveCommand = defineCommand<ServeArgs>({
     }).catch(async (e: unknown) => {
       await catalog.close();
       throw e;
+    });
+    const metrics = argv.metricsPort === undefined ? undefined : await startMetricsServer({ registry: host.metrics.registry, host: argv.metricsHost, port: argv.metricsPort, log: ctx.log }).catch(async (e: unknown) => {
+      await host.close();
+      await catalog.close();
+      throw new ZtmcpError("LISTEN_FAILED", `cannot listen for metrics on ${argv.metricsHost}:${String(argv.metricsPort)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (choose another --metrics-port)`);
     });
     process.stdout.write(banner(host.url, ctx.certsDir));
     await new Promise<void>((resolve) => {
@@ -135,6 +164,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       };
       process.on("SIGINT", stop).on("SIGTERM", stop).on("SIGHUP", reload);
     });
+    await metrics?.close();
     await catalog.close();
     return { text: "", data: { url: host.url, stopped: true } };
   },

@@ -30,6 +30,8 @@ import { RevocationList } from "./revocation/revocation.js";
 import { CrlState } from "./revocation/crl-state.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
+import { HostMetrics } from "./metrics.js";
+import { crlSources } from "./revocation/sources.js";
 import { DEFAULT_LIMITS, requestTimeouts, type HostLimits } from "./limits.js";
 import { requestLogger } from "./request-log.js";
 import { ZtmcpError } from "../common/errors.js";
@@ -46,6 +48,10 @@ export interface HostOptions {
   caDir?: string;
   /** Trusted root PEM (default <caDir>/root.pem). The intermediate(s) of the host's own chain are trusted with it, so a client may send its leaf alone. */
   trust?: string;
+  /** The online CA (https://host:9443): CRLs fetched from it into the state directory instead of read from caDir. */
+  caUrl?: string;
+  /** Poll interval of the CA's CRLs (default 2 s). */
+  crlFetchIntervalMs?: number;
   /** [root CRL, intermediate CRL(s)], in that order: each is bound to its issuer. Default <caDir>/root.crl.pem and <caDir>/intermediate.crl.pem. */
   crlFiles?: string[];
   crlGraceMs?: number;
@@ -82,6 +88,8 @@ export interface Host {
   /** Re-reads the host's own certificate, key and trust file; true when new handshakes now get a new one. */
   reloadIdentity(): boolean;
   stats(): HostStats;
+  /** Prometheus metrics (`serve --metrics-port` serves them). */
+  readonly metrics: HostMetrics;
   readonly policy: Policy;
 }
 
@@ -118,21 +126,29 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const policy = new LivePolicy(firstPolicy, watchPath, log);
   // Each CRL file is bound to its issuer: the first to our root, the others to the
   // intermediate(s) in the host's own chain.
-  const [rootCrl, ...intermediateCrls] = o.crlFiles ?? [join(caDir, "root.crl.pem"), join(caDir, "intermediate.crl.pem")];
   const intermediates = certificateBlocks(chain).slice(1);
+  const stateDir = o.stateDir ?? defaultStateDir(o.identityDir);
+  const sources = await crlSources({ caDir, crlFiles: o.crlFiles, caUrl: o.caUrl, stateDir, trust, intermediates, fetchIntervalMs: o.crlFetchIntervalMs, onFetched: () => revocation.reload(), log });
+  const [rootCrl, ...intermediateCrls] = sources.files;
   const revocation = new RevocationList({
     crls: [
       ...(rootCrl === undefined ? [] : [{ path: rootCrl, issuers: certificateBlocks(trust) }]),
       ...intermediateCrls.map((path) => ({ path, issuers: intermediates })),
     ],
     graceMs: o.crlGraceMs ?? 0,
-    state: CrlState.open(o.stateDir ?? defaultStateDir(o.identityDir)),
+    state: CrlState.open(stateDir),
     refreshMs: o.crlRefreshMs ?? 60_000,
     log,
     // A certificate revoked (or expired) since loses its calls in flight and its GET stream now, not at their next write.
     onReload: () => sessions.endRefused("crl_reload"),
   });
-  revocation.start();
+  try {
+    revocation.start();
+  } catch (e) {
+    await sources.close();
+    throw e;
+  }
+  sources.fetcher?.start();
 
   const gate = new HandshakeGate({
     identities: new IdentityCache(),
@@ -141,11 +157,18 @@ export async function startHost(o: HostOptions): Promise<Host> {
     lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }),
     connections: new ConnectionCap(limits.maxConnectionsPerIdentity),
     trustDomain: () => policy.current.trustDomain,
+    onOutcome: (outcome, reason) => metrics.handshake(outcome, reason),
     log,
   });
   const guard = new RequestGuard({ gate, revocation, policy: () => policy.current, limiter: new RateLimiter(), log });
   const ownCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? builtinCatalog();
+  const metrics = new HostMetrics({
+    sessions: () => sessions.size,
+    crls: () => revocation.status().files.map((f, i) => ({ issuer: i === 0 && rootCrl !== undefined ? "root" : "intermediate", crlNumber: f.crlNumber === undefined ? undefined : BigInt(f.crlNumber), thisUpdate: new Date(f.thisUpdate) })),
+    ownCertificateNotAfter: () => identity.notAfter,
+    upstreams: () => [],
+  });
   let closing = false;
 
   const hostView: HostView = { sessions: () => sessions.summaries(), revocation: () => revocation.status() };
@@ -155,7 +178,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     maxTotal: limits.maxSessions,
     log,
     createServer: (transport) => createSessionServer({ catalog, policy: () => policy.current, host: hostView }, transport),
-    onCompleted: requestLogger(log, catalog),
+    onCompleted: requestLogger(log, catalog, metrics),
   });
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
@@ -184,6 +207,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   } catch (e) {
     // Nothing may outlive a host that never started: timers, watches, upstream processes.
     revocation.stop();
+    await sources.close();
     await app.close().catch(() => undefined);
     if (ownCatalog) await catalog.close();
     throw listenError(e, hostName, o.port ?? 8443);
@@ -211,6 +235,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
       clearTimeout(timer);
       await sessions.closeAll("shutdown");
       revocation.stop();
+      await sources.close();
       policy.stop();
       identity.stop();
       if (ownCatalog) await catalog.close();
@@ -226,6 +251,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     reloadPolicy: () => policy.reload("api"),
     reloadCrls: () => revocation.reload(),
     reloadIdentity: () => identity.reload("api"),
+    metrics,
     stats: () => ({ handshakes: { ...gate.stats }, sessions: sessions.size, revokedSerials: revocation.status().revokedSerials }),
     get policy() {
       return policy.current;

@@ -4,9 +4,12 @@ import type { Logger } from "../common/log.js";
 import { upstreamOf } from "../gateway/gateway.js";
 import type { Catalog } from "../gateway/catalog.js";
 import type { Completed } from "./mcp/session-transport.js";
+import type { HostMetrics } from "./metrics.js";
 
-export function requestLogger(log: Logger, catalog: Catalog): (session: { id: string }, c: Completed) => void {
+export function requestLogger(log: Logger, catalog: Catalog, metrics: HostMetrics): (session: { id: string }, c: Completed) => void {
   return (session, c) => {
+    const latencyMs = Number(process.hrtime.bigint() - c.startedAt) / 1e6;
+    metrics.request(c.method, c.decision, latencyMs / 1000);
     const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
     // Denials are warnings; everything else a client does is ordinary traffic.
     log[c.decision === "deny" ? "warn" : "info"](
@@ -24,7 +27,7 @@ export function requestLogger(log: Logger, catalog: Catalog): (session: { id: st
         reason: c.reason,
         rpcId: c.id,
         errorCode: c.errorCode,
-        latencyMs: Number(process.hrtime.bigint() - c.startedAt) / 1e6,
+        latencyMs,
       },
       "mcp request",
     );

@@ -104,7 +104,7 @@ test("ztmcp serve without a CA or without a host certificate says what to run", 
     rmSync(join(dir, "ca", "root.pem"));
     const noCa = serve();
     assert.equal(noCa.status, 1);
-    assert.match(noCa.stderr, /^ztmcp: CA_NOT_FOUND: no CA in .*: run `make serve` to set everything up, or `ztmcp ca init`/m);
+    assert.match(noCa.stderr, /^ztmcp: CA_NOT_FOUND: no CA root at .*root\.pem: run `make serve` to set everything up, or `ztmcp ca init`/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -45,6 +45,7 @@ interface Loaded {
   /** SHA-256 of the DER: the same crlNumber must mean the same CRL. */
   digest: string;
   nextUpdate: number | undefined;
+  thisUpdate: number;
   source: string;
   der: Buffer;
   /** CrlState.keyIdOf() of the issuer whose signature verified. */
@@ -58,7 +59,7 @@ interface Rejection {
 }
 
 export interface RevocationStatus {
-  files: { path: string; crlNumber: string | undefined; entries: number; nextUpdate: string | undefined }[];
+  files: { path: string; crlNumber: string | undefined; entries: number; thisUpdate: string; nextUpdate: string | undefined }[];
   revokedSerials: number;
   stale: boolean;
 }
@@ -175,6 +176,7 @@ export class RevocationList {
       crlNumber: crl.crlNumber,
       digest: createHash("sha256").update(der).digest("hex"),
       nextUpdate: crl.nextUpdate?.getTime(),
+      thisUpdate: crl.thisUpdate.getTime(),
       source: path,
       der,
       issuerKey: this.#keyIds.get(issuer)!,
@@ -239,7 +241,7 @@ export class RevocationList {
 
   status(): RevocationStatus {
     return {
-      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber?.toString(), entries: l.serials.size, nextUpdate: iso(l.nextUpdate) })),
+      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber?.toString(), entries: l.serials.size, thisUpdate: new Date(l.thisUpdate).toISOString(), nextUpdate: iso(l.nextUpdate) })),
       revokedSerials: this.#revoked.size,
       stale: this.#now() > this.#staleAt,
     };

@@ -70,6 +70,8 @@ export interface GateOptions {
   connections: ConnectionCap;
   /** The current policy's trust domain: the policy is reloaded while the host runs. */
   trustDomain: () => string;
+  /** Every decision, for metrics (`reason` undefined when accepted). */
+  onOutcome?: (outcome: "accepted" | "rejected", reason: string | undefined) => void;
   log: Logger;
   now?: () => number;
 }
@@ -180,6 +182,7 @@ export class HandshakeGate {
       this.stats.accepted++;
       (socket as TLSSocket & Marked)[PEER] = { identity, intermediateSerial };
       this.o.log.info({ ...base, outcome: "accepted", ...presented }, "handshake accepted");
+      this.o.onOutcome?.("accepted", undefined);
       return true;
     }
     reason ??= "verify_failed";
@@ -201,6 +204,7 @@ export class HandshakeGate {
       },
       told === "locked_out" ? "handshake rejected: address locked out" : "handshake rejected",
     );
+    this.o.onOutcome?.("rejected", told);
     // Only a presented certificate that was refused cost us a verification, and only that counts.
     if (cert && blamesCertificate) this.#countFailure(address, now);
     const answer = answerFor(told, { retryAfterSeconds: lockedUntil === undefined ? undefined : Math.ceil((lockedUntil - now) / 1000), maxConnections: this.o.connections.max });
@@ -226,6 +230,7 @@ export class HandshakeGate {
       },
       "handshake failed",
     );
+    this.o.onOutcome?.("rejected", reason);
     // Not counted towards a lockout: no certificate was verified, and a client that hangs up
     // mid-handshake (a bridge exiting) is no attacker.
     socket.destroy();

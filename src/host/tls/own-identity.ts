@@ -130,6 +130,7 @@ function checkIdentity(id: TlsIdentity, bound: Binding, now: number): X509Certif
 export class HostIdentity {
   #current: TlsIdentity;
   #serial: string;
+  #notAfter: Date;
   readonly #bound: Binding;
   /** Digest of the last identity refused: the watch and the timer log it once, not every minute. */
   #lastRefused: string | undefined;
@@ -141,7 +142,13 @@ export class HostIdentity {
     this.#current = o.initial;
     const [leaf, ...intermediates] = certificates(o.initial.cert, "chain.pem");
     this.#serial = normalizeSerial(leaf!.serialNumber);
+    this.#notAfter = new Date(leaf!.validTo);
     this.#bound = { intermediates, roots: certificates(o.initial.ca, "trust file"), trustDomain: trustDomainOf(identityOf(leaf!).spiffeId) };
+  }
+
+  /** Expiry of the certificate new handshakes get. */
+  get notAfter(): Date {
+    return this.#notAfter;
   }
 
   /** Serial of the certificate new handshakes get. */
@@ -187,6 +194,7 @@ export class HostIdentity {
       const previousSerial = this.#serial;
       this.#current = next;
       this.#serial = normalizeSerial(leaf.serialNumber);
+      this.#notAfter = new Date(leaf.validTo);
       this.#lastRefused = undefined;
       log.info(
         { event: "host.identity", outcome: "reloaded", trigger, serial: this.#serial, previousSerial, notAfter: new Date(leaf.validTo).toISOString(), subject: leaf.subject.replace(/\n/g, ", ") },
