@@ -202,9 +202,18 @@ export class Authority {
     return (await this.intermediate()).cert;
   }
 
-  /** The clock and the actor, for the online CA's token and renewal checks. */
+  /** The clock, for the online CA's token and renewal checks. */
   get clock(): () => Date {
     return this.now;
+  }
+
+  /** Who runs this authority (the OS user): recorded on tokens it creates. */
+  get actorName(): string {
+    return this.actor;
+  }
+
+  get logger(): Logger {
+    return this.o.log;
   }
 
   private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[], external?: ExternalKey): Promise<Issued> {

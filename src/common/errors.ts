@@ -69,6 +69,7 @@ export const ERRORS = {
   TOKEN_INVALID: { exit: 1, http: 401, meaning: "the enrollment token is unknown, wrong, expired, already used, or for another name" },
   CSR_INVALID: { exit: 1, http: 400, meaning: "the certificate request does not parse or its signature does not verify" },
   REQUEST_INVALID: { exit: 1, http: 400, meaning: "the request body does not match the endpoint's schema" },
+  REQUEST_TOO_LARGE: { exit: 1, http: 413, meaning: "the request body is larger than the CA accepts (a CSR is well under 8 KB)" },
   KEY_REUSED: { exit: 1, http: 400, meaning: "a renewal must carry a new key; the CSR has the current certificate's key" },
   RENEW_REFUSED: { exit: 1, http: 403, meaning: "the certificate presented for renewal is expired, revoked, unknown or not ours: enroll again" },
   RATE_LIMITED: { exit: 1, http: 429, meaning: "too many requests for this token or identity; retry later" },
