@@ -2,7 +2,7 @@
 // writes (tls-files/cert-dir.ts): a version directory per certificate behind `..data`, swapped in
 // one rename, key 0600. Beside it, `ca-url` says where to renew, so `renew` needs no flag.
 import { X509Certificate } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { ZtmcpError } from "../../common/errors.js";
 import { certificateBlocks } from "../../pki/pem.js";
@@ -23,6 +23,12 @@ export interface CurrentIdentity extends IdentityFiles {
   cert: X509Certificate;
   notBefore: Date;
   notAfter: Date;
+  /**
+   * When this certificate's life began for us: when it was written here (cert.pem's mtime),
+   * within [notBefore, notAfter]. The CA backdates notBefore by a minute for clock skew; counted
+   * from notBefore, a certificate of a few seconds would be "due" the moment it arrives.
+   */
+  start: Date;
   /** clientAuth certificates renew over mTLS; serverAuth-only ones with a signed request. */
   clientAuth: boolean;
 }
@@ -73,5 +79,9 @@ export function readCurrentIdentity(dir: string): CurrentIdentity {
   const leaf = certificateBlocks(files.certPem)[0];
   if (!leaf) throw new ZtmcpError("IDENTITY_UNREADABLE", `${dir}/cert.pem holds no certificate`);
   const cert = new X509Certificate(leaf);
-  return { ...files, cert, notBefore: new Date(cert.validFrom), notAfter: new Date(cert.validTo), clientAuth: (cert.keyUsage as string[] | undefined ?? []).includes(CLIENT_AUTH) };
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  const written = statSync(join(dir, "cert.pem")).mtimeMs;
+  const start = new Date(Math.min(Math.max(written, notBefore.getTime()), notAfter.getTime()));
+  return { ...files, cert, notBefore, notAfter, start, clientAuth: (cert.keyUsage as string[] | undefined ?? []).includes(CLIENT_AUTH) };
 }

@@ -13,10 +13,10 @@ export const JITTER = 0.05;
 export const WARN_AT = 0.9;
 export const DEFAULT_BACKOFF: Backoff = { baseMs: 1_000, maxMs: 5 * 60_000 };
 
-/** notBefore + lifetime·(2/3 ± 5%), `random` in [0, 1). */
-export function renewalTime(notBefore: Date, notAfter: Date, random: () => number = Math.random): Date {
-  const life = notAfter.getTime() - notBefore.getTime();
-  return new Date(notBefore.getTime() + life * (RENEW_AT + (random() * 2 - 1) * JITTER));
+/** start + lifetime·(2/3 ± 5%), `random` in [0, 1); `start` is when the certificate arrived (identity-files.ts). */
+export function renewalTime(start: Date, notAfter: Date, random: () => number = Math.random): Date {
+  const life = notAfter.getTime() - start.getTime();
+  return new Date(start.getTime() + life * (RENEW_AT + (random() * 2 - 1) * JITTER));
 }
 
 export interface RenewalOptions {
@@ -56,7 +56,7 @@ export function startRenewal(o: RenewalOptions): Renewal {
 
   const plan = (): void => {
     const id = readCurrentIdentity(o.identityDir);
-    const when = renewalTime(id.notBefore, id.notAfter, random);
+    const when = renewalTime(id.start, id.notAfter, random);
     log.info({ event: "renew.scheduled", serial: id.cert.serialNumber, notAfter: id.notAfter.toISOString(), at: when.toISOString() }, "next renewal scheduled");
     at(when);
   };
@@ -74,7 +74,7 @@ export function startRenewal(o: RenewalOptions): Renewal {
       return;
     }
     // A timer that fires before the renewal time (clock steps, the 2^31 ms cap) re-plans instead.
-    const due = renewalTime(id.notBefore, id.notAfter, () => 0);
+    const due = renewalTime(id.start, id.notAfter, () => 0);
     if (failures === 0 && now() < due) {
       at(due);
       return;
@@ -92,13 +92,13 @@ export function startRenewal(o: RenewalOptions): Renewal {
     } catch (e) {
       failures++;
       const left = id.notAfter.getTime() - now().getTime();
-      const life = id.notAfter.getTime() - id.notBefore.getTime();
+      const life = id.notAfter.getTime() - id.start.getTime();
       // Never wait past the point where half of what is left is gone: a short-lived certificate retries sooner.
       const delay = Math.min(backoffDelay(failures, backoff, random), Math.max(left / 2, 250));
       const code = e instanceof ZtmcpError ? e.code : "INTERNAL";
       const fields = { event: "renew.failed", code, err: (e as Error).message, attempt: failures, retryInMs: delay, notAfter: id.notAfter.toISOString(), secondsLeft: Math.round(left / 1000) };
       if (left <= 0) log.error({ ...fields, event: "renew.expired" }, "the certificate has expired and could not be renewed: enroll again");
-      else if (now().getTime() >= id.notBefore.getTime() + life * WARN_AT) log.warn({ ...fields, event: "renew.expiring" }, "the certificate expires soon and renewal keeps failing");
+      else if (now().getTime() >= id.start.getTime() + life * WARN_AT) log.warn({ ...fields, event: "renew.expiring" }, "the certificate expires soon and renewal keeps failing");
       else log.warn(fields, "renewal failed; retrying");
       at(new Date(now().getTime() + delay));
     }
