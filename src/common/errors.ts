@@ -73,6 +73,7 @@ export const ERRORS = {
   KEY_REUSED: { exit: 1, http: 400, meaning: "a renewal must carry a new key; the CSR has the current certificate's key" },
   RENEW_REFUSED: { exit: 1, http: 403, meaning: "the certificate presented for renewal is expired, revoked, unknown or not ours: enroll again" },
   RATE_LIMITED: { exit: 1, http: 429, meaning: "too many requests for this token or identity; retry later" },
+  NOT_FOUND: { exit: 1, http: 404, meaning: "no such endpoint on the online CA (/crl/root, /crl/intermediate, /roots, /healthz, /enroll, /renew)" },
   CA_UNREACHABLE: runtime("the CA does not answer at its URL"),
   CA_FINGERPRINT_MISMATCH: runtime("the CA's root certificate does not have the fingerprint the token pins"),
   CA_REFUSED: runtime("the CA refused the request (its code and reason follow)"),
