@@ -25,7 +25,8 @@ function notModified(crl: ServedCrl, ifNoneMatch: string | undefined, ifModified
 
 export function installPublishRoutes(app: FastifyInstance, o: PublishRoutes): void {
   app.get<{ Params: { name: string } }>("/crl/:name", async (request, reply) => {
-    const name = request.params.name;
+    // `<name>.crl` too: the CRL Distribution Point of `ca init --crl-url https://<ca>/crl` names that.
+    const name = request.params.name.replace(/\.crl$/, "");
     if (name !== "root" && name !== "intermediate") return reply.code(404).send({ error: { code: "NOT_FOUND", message: "CRLs: /crl/root, /crl/intermediate" } });
     const crl = o.crls.get(name);
     if (!crl) return reply.code(503).send({ error: { code: "CRL_INVALID", message: `no ${name} CRL to serve` } });

@@ -23,6 +23,8 @@ test("CRLs are served as DER with ETag and Last-Modified, 304 on either validato
     assert.equal((await ca.get("/crl/intermediate", { "if-none-match": etag })).status, 304);
     assert.equal((await ca.get("/crl/intermediate", { "if-modified-since": first.headers.get("last-modified")! })).status, 304);
     assert.equal((await ca.get("/crl/root")).status, 200);
+    // The path a CRL Distribution Point names when `ca init --crl-url https://<ca>/crl`.
+    assert.deepEqual((await ca.get("/crl/intermediate.crl")).bytes, first.bytes);
     assert.equal((await ca.get("/crl/other")).status, 404);
 
     const keys = await generateKeyPair("p256");
