@@ -10,7 +10,8 @@ import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.
 import { checkTrustDomain } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
 import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
-import { SqliteStore } from "../store/sqlite.js";
+import { createStore } from "../store/open.js";
+import { softwareSigner } from "../pki/signer.js";
 import { fsyncDir, writeFileAtomic, writeFileDurable } from "../tls-files/atomic-file.js";
 import { CaFiles } from "./ca-files.js";
 import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
@@ -164,10 +165,10 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
   writeFileAtomic(files.chain, toPem(intCert) + toPem(rootCert));
 
   const tempDb = `${files.db}.tmp-${process.pid}`;
-  const store = SqliteStore.create(tempDb, { org, trustDomain, keyType, crlUrl, createdAt: now });
+  const store = createStore({ kind: "sqlite", path: tempDb, now: () => now }, { org, trustDomain, keyType, crlUrl, createdAt: now });
   try {
     for (const [crl, issuer] of [["root", root], ["intermediate", intermediate]] as const) {
-      publishCrl({ store, files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
+      await publishCrl({ store, files, crl, issuer: { cert: issuer.cert, signer: softwareSigner(issuer.key) }, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
     }
     store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase) } });
   } finally {

@@ -3,6 +3,7 @@ import { resolvePassphrase } from "../authority/passphrase.js";
 import { KEY_TYPES, parseKeyType } from "../pki/keys.js";
 import { defineCommand } from "./command.js";
 import { withPassphraseOption } from "./ca-options.js";
+import { caServeCommand } from "./ca-serve.js";
 
 const init = defineCommand({
   command: "init",
@@ -40,6 +41,6 @@ export const caCommand = defineCommand({
   command: "ca",
   describe: "the certificate authority itself",
   builder: (y) => y,
-  subcommands: [init] as never,
+  subcommands: [init, caServeCommand] as never,
   run: () => Promise.resolve(undefined),
 });

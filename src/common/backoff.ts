@@ -1,12 +1,14 @@
-// Exponential backoff with optional full jitter, shared by everything that retries (the
-// bridge's connects, upstream reconnects, certificate renewal).
+// Exponential backoff, shared by everything that retries (the bridge's connects, upstream
+// reconnects, CRL fetches, certificate renewal). With `random`, full jitter (AWS architecture
+// blog): a retry waits a random time in (0, ceiling], so clients that lost the same server do
+// not all come back in step.
 export interface Backoff {
   baseMs: number;
   maxMs: number;
 }
 
-/** Delay before retry number `attempt` (0-based); with `jitter`, uniform in [delay/2, delay]. */
-export function backoffDelay(attempt: number, b: Backoff, jitter = false, random: () => number = Math.random): number {
-  const delay = Math.min(b.maxMs, b.baseMs * 2 ** Math.max(0, attempt));
-  return jitter ? delay / 2 + random() * (delay / 2) : delay;
+/** Delay before retry `attempt` (0 for the first): base·2^attempt, at most max; jittered when `random` is given. */
+export function backoffDelay(attempt: number, b: Backoff, random?: () => number): number {
+  const ceiling = Math.min(b.maxMs, b.baseMs * 2 ** Math.min(Math.max(attempt, 0), 30));
+  return random === undefined ? ceiling : Math.max(1, Math.round(random() * ceiling));
 }

@@ -63,6 +63,23 @@ export const ERRORS = {
   ALREADY_REVOKED: runtime("the certificate is already revoked; the CRL is unchanged"),
   NOTHING_TO_REVOKE: runtime("the name has only expired certificates; nothing to revoke"),
 
+  CRL_BUSY: runtime("concurrent revocations kept changing the CRL while it was being signed; the next command publishes it"),
+
+  // The online CA (`ca serve`) and its clients (`token create`, `enroll`, `renew`).
+  BAD_TOKEN: usage("not an enrollment token (ztmcp1.…) as `token create` prints it"),
+  TOKEN_INVALID: { exit: 1, http: 401, meaning: "the enrollment token is unknown, wrong, expired, already used, or for another name" },
+  CSR_INVALID: { exit: 1, http: 400, meaning: "the certificate request does not parse or its signature does not verify" },
+  REQUEST_INVALID: { exit: 1, http: 400, meaning: "the request body does not match the endpoint's schema" },
+  REQUEST_TOO_LARGE: { exit: 1, http: 413, meaning: "the request body is larger than the CA accepts (a CSR is well under 8 KB)" },
+  KEY_REUSED: { exit: 1, http: 400, meaning: "a renewal must carry a new key; the CSR has the current certificate's key" },
+  RENEW_REFUSED: { exit: 1, http: 403, meaning: "the certificate presented for renewal is expired, revoked, unknown or not ours: enroll again" },
+  RATE_LIMITED: { exit: 1, http: 429, meaning: "too many requests for this token or identity; retry later" },
+  NOT_FOUND: { exit: 1, http: 404, meaning: "no such endpoint on the online CA (/crl/root, /crl/intermediate, /roots, /healthz, /enroll, /renew)" },
+  CA_UNREACHABLE: runtime("the CA does not answer at its URL"),
+  CA_FINGERPRINT_MISMATCH: runtime("the CA's root certificate does not have the fingerprint the token pins"),
+  CA_REFUSED: runtime("the CA refused the request (its code and reason follow)"),
+  RENEW_NOT_CONFIGURED: runtime("the identity directory has no ca-url file and no --ca-url was given"),
+
   // Documents (policy, gateway config, CRLs).
   POLICY_INVALID: runtime("the policy file does not validate (the message names the JSON pointer)"),
   POLICY_UNREADABLE: runtime("the policy file cannot be read"),

@@ -5,11 +5,20 @@ import { x509 } from "./crypto-provider.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
 import { spiffeId, subjectDn, type Kind } from "./names.js";
 import { rolesExtension } from "./role-extension.js";
+import { signerCrypto, softwareSigner, type Signer } from "./signer.js";
 
 export interface Issuer {
   cert: x509.X509Certificate;
   key: KeyPair;
 }
+
+/** A CA whose key may live outside this process (KMS, HSM): only a Signer is at hand. */
+export interface SigningIssuer {
+  cert: x509.X509Certificate;
+  signer: Signer;
+}
+
+export const signerOf = (issuer: Issuer | SigningIssuer): Signer => ("signer" in issuer ? issuer.signer : softwareSigner(issuer.key));
 
 interface Validity {
   serial: string;
@@ -23,7 +32,7 @@ export interface CaParams extends Validity {
 }
 
 export interface LeafParams extends Validity {
-  issuer: Issuer;
+  issuer: Issuer | SigningIssuer;
   publicKey: CryptoKey;
   name: string;
   org: string;
@@ -78,26 +87,31 @@ export async function buildLeafCertificate(p: LeafParams): Promise<x509.X509Cert
   for (const dns of p.dns ?? []) names.push({ type: "dns", value: dns });
   for (const ip of p.ips ?? []) names.push({ type: "ip", value: ip });
   const usage = p.kind === "agent" ? x509.ExtendedKeyUsage.clientAuth : x509.ExtendedKeyUsage.serverAuth;
-  return x509.X509CertificateGenerator.create({
-    serialNumber: p.serial,
-    subject: subjectDn(p.name, p.org),
-    issuer: p.issuer.cert.subject,
-    notBefore: p.notBefore,
-    notAfter: p.notAfter,
-    publicKey: p.publicKey,
-    signingKey: p.issuer.key.privateKey,
-    signingAlgorithm: signingAlgorithm(p.issuer.key.type),
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([usage], false),
-      await x509.SubjectKeyIdentifierExtension.create(p.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(p.issuer.key.publicKey),
-      new x509.SubjectAlternativeNameExtension(names, false),
-      ...(p.roles.length > 0 ? [rolesExtension(p.roles)] : []),
-      ...crlDistribution(p.crlUrl, "intermediate"),
-    ],
-  });
+  const signer = signerOf(p.issuer);
+  return x509.X509CertificateGenerator.create(
+    {
+      serialNumber: p.serial,
+      subject: subjectDn(p.name, p.org),
+      issuer: p.issuer.cert.subject,
+      notBefore: p.notBefore,
+      notAfter: p.notAfter,
+      publicKey: p.publicKey,
+      // Only its algorithm is read: the signature comes from signerCrypto.
+      signingKey: signer.publicKey,
+      signingAlgorithm: signer.algorithm,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([usage], false),
+        await x509.SubjectKeyIdentifierExtension.create(p.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(signer.publicKey),
+        new x509.SubjectAlternativeNameExtension(names, false),
+        ...(p.roles.length > 0 ? [rolesExtension(p.roles)] : []),
+        ...crlDistribution(p.crlUrl, "intermediate"),
+      ],
+    },
+    signerCrypto(signer),
+  );
 }
 
 /** `<base>/intermediate.crl` for leaves, `<base>/root.crl` for the intermediate. */

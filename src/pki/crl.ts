@@ -4,6 +4,7 @@ import { KeyObject, X509Certificate, sign, verify } from "node:crypto";
 import { x509 } from "./crypto-provider.js";
 import * as der from "./der.js";
 import type { KeyType } from "./keys.js";
+import type { Signer } from "./signer.js";
 
 import { REVOCATION_REASONS, type RevocationReason } from "./revocation-reason.js";
 
@@ -93,7 +94,10 @@ export function toDer(input: string | Buffer): Buffer {
   return Buffer.from(body, "base64");
 }
 
-export function buildCrl(p: CrlParams): Buffer {
+/** What a CRL says, without who signs it. */
+export type CrlContent = Omit<CrlParams, "issuerKey">;
+
+function crlTbs(p: CrlContent): Buffer {
   const issuerDer = toDer(p.issuerCert);
   const issuer = { name: subjectNameDer(issuerDer), keyId: subjectKeyId(issuerDer) };
   const revoked: Buffer[] = [];
@@ -105,7 +109,7 @@ export function buildCrl(p: CrlParams): Buffer {
       extension(OID.cRLNumber, der.integer(p.crlNumber)),
     ),
   );
-  const tbs = der.sequence(
+  return der.sequence(
     der.integer(1), // v2
     algorithmIdentifier(p.keyType),
     issuer.name,
@@ -114,8 +118,20 @@ export function buildCrl(p: CrlParams): Buffer {
     ...(revoked.length > 0 ? [der.sequence(Buffer.concat(revoked))] : []),
     extensions,
   );
-  const signature = sign(SIGNATURE[p.keyType].hash, tbs, KeyObject.from(p.issuerKey));
-  return der.sequence(tbs, algorithmIdentifier(p.keyType), der.tlv(der.TAG.BIT_STRING, Buffer.from([0]), signature));
+}
+
+const signedCrl = (tbs: Buffer, keyType: KeyType, signature: Buffer): Buffer =>
+  der.sequence(tbs, algorithmIdentifier(keyType), der.tlv(der.TAG.BIT_STRING, Buffer.from([0]), signature));
+
+export function buildCrl(p: CrlParams): Buffer {
+  const tbs = crlTbs(p);
+  return signedCrl(tbs, p.keyType, sign(SIGNATURE[p.keyType].hash, tbs, KeyObject.from(p.issuerKey)));
+}
+
+/** The same CRL signed by any Signer (a KMS one signs asynchronously). */
+export async function buildCrlWithSigner(p: Omit<CrlContent, "keyType">, signer: Signer): Promise<Buffer> {
+  const tbs = crlTbs({ ...p, keyType: signer.keyType });
+  return signedCrl(tbs, signer.keyType, await signer.sign(tbs));
 }
 
 export function crlToPem(crlDer: Buffer): string {

@@ -63,7 +63,7 @@ export function isEncryptedPem(pem: string): boolean {
   return pem.includes("BEGIN ENCRYPTED PRIVATE KEY");
 }
 
-function keyTypeOf(keyObject: KeyObject): KeyType {
+export function keyTypeOf(keyObject: KeyObject): KeyType {
   const kind = keyObject.asymmetricKeyType;
   if (kind === "ed25519") return "ed25519";
   if (kind === "ec") {
@@ -93,4 +93,18 @@ export async function importPrivateKeyPem(pem: string, passphrase?: string): Pro
   const privateKey = await subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
   const publicKey = await subtle.importKey("spki", spki, algorithm, true, ["verify"]);
   return { type, privateKey, publicKey };
+}
+
+/** A public key from its SubjectPublicKeyInfo (a CSR's, a certificate's): UNSUPPORTED_KEY for curves and sizes we do not sign. */
+export async function importPublicKeySpki(spki: Uint8Array): Promise<{ type: KeyType; publicKey: CryptoKey }> {
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+  } catch {
+    throw new ZtmcpError("UNSUPPORTED_KEY", "the public key does not parse");
+  }
+  const type = keyTypeOf(keyObject);
+  if (keyObject.asymmetricKeyType === "rsa" && (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new ZtmcpError("UNSUPPORTED_KEY", "RSA keys below 2048 bits are refused");
+  const publicKey = await subtle.importKey("spki", keyObject.export({ format: "der", type: "spki" }), ALGORITHMS[type].import, true, ["verify"]);
+  return { type, publicKey };
 }

@@ -70,10 +70,42 @@ export interface RowCounts {
   audit: number;
 }
 
+/** A one-time enrollment token as remembered: never the secret, only its SHA-256. */
+export interface TokenRecord {
+  /** Public handle (hex): in logs, rate limits and the token string. */
+  id: string;
+  /** SHA-256 of the secret, hex. */
+  hash: string;
+  name: string;
+  kind: Kind;
+  roles: readonly string[];
+  /** Host tokens: the SANs the certificate gets. */
+  dns: readonly string[];
+  ips: readonly string[];
+  /** Lifetime of the certificate it buys. */
+  certTtlMs: number;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt?: Date | undefined;
+  serial?: string | undefined;
+}
+
+/** Spend a token in the transaction that records a certificate (TOKEN_INVALID if spent or expired). */
+export interface TokenUse {
+  id: string;
+  now: Date;
+}
+
+/** The CA's durable state (named Store in docs/architecture.md). */
 export interface CaStore {
   settings(): CaSettings;
-  /** Throws SERIAL_TAKEN when the serial is already recorded. */
-  insertCertificate(record: CertRecord, audit: AuditEntry): void;
+  /**
+   * Throws SERIAL_TAKEN when the serial is already recorded. With `token`, spends it in the same
+   * transaction (TOKEN_INVALID, and nothing recorded, when it is already spent or expired).
+   */
+  insertCertificate(record: CertRecord, audit: AuditEntry, token?: TokenUse): void;
+  insertToken(token: TokenRecord, audit: AuditEntry): void;
+  findToken(id: string): TokenRecord | undefined;
   /** Many rows in one transaction, for benchmarks and imports; no audit rows. */
   insertCertificates(records: Iterable<CertRecord>): number;
   findBySerial(serial: string): CertRecord | undefined;

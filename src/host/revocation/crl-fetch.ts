@@ -58,7 +58,7 @@ export class CrlFetcher {
     const next = (ok: boolean): void => {
       if (this.#stopped) return;
       this.#failures = ok ? 0 : this.#failures + 1;
-      const delay = ok ? (this.o.intervalMs ?? 2_000) : backoffDelay(this.#failures - 1, this.o.retry ?? { baseMs: 1_000, maxMs: 30_000 }, true);
+      const delay = ok ? (this.o.intervalMs ?? 2_000) : backoffDelay(this.#failures - 1, this.o.retry ?? { baseMs: 1_000, maxMs: 30_000 }, Math.random);
       this.#timer = setTimeout(() => void this.poll().then(next, () => next(false)), delay);
       this.#timer.unref();
     };
