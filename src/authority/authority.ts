@@ -159,7 +159,7 @@ export class Authority {
   }
 
   async issueServer(req: HostIssueRequest): Promise<Issued> {
-    const { dns, ips, ttlMs } = checkHostRequest(req);
+    const { dns, ips, ttlMs } = checkHostRequest(req, this.policy());
     return await this.sign(req, "host", [], ttlMs, dns, ips);
   }
 

@@ -7,7 +7,8 @@ import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { buildIntermediateCertificate, buildRootCertificate, fingerprint256, toPem } from "../pki/certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
-import { checkTrustDomain } from "../pki/names.js";
+import { normalizeCrlUrl } from "../pki/crl-url.js";
+import { checkTrustDomain, MAX_RDN_LENGTH } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
 import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
 import { SqliteStore } from "../store/sqlite.js";
@@ -55,20 +56,14 @@ export interface InitResult {
   intermediate: CaCertInfo;
 }
 
-function checkCrlUrl(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ZtmcpError("BAD_CRL_URL", `not a URL: ${JSON.stringify(url)}`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ZtmcpError("BAD_CRL_URL", `CRL URL must be http(s): ${url}`);
-  return url;
-}
+/** The CA certificates are named `<org> Root CA` and `<org> Issuing CA`: both CNs must fit in 64 characters. */
+const MAX_ORG_LENGTH = MAX_RDN_LENGTH - " Issuing CA".length;
 
 function checkOrg(org: string): string {
-  if (org.length === 0 || org.length > 64 || Array.from(org).some((c) => c.charCodeAt(0) < 0x20)) throw new ZtmcpError("BAD_ORG", "the organization must be 1-64 printable characters");
+  const chars = Array.from(org);
+  if (chars.length === 0 || chars.length > MAX_ORG_LENGTH || org.trim() !== org || chars.some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f")) {
+    throw new ZtmcpError("BAD_ORG", `the organization must be 1-${MAX_ORG_LENGTH} printable characters without surrounding spaces (the CA's CN "<org> Issuing CA" is at most ${MAX_RDN_LENGTH})`);
+  }
   return org;
 }
 
@@ -88,7 +83,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const org = checkOrg(o.org ?? "ztmcp");
   const trustDomain = checkTrustDomain(o.trustDomain ?? "mesh.local");
   const keyType = o.keyType ?? "p256";
-  const crlUrl = checkCrlUrl(o.crlUrl);
+  const crlUrl = o.crlUrl === undefined ? undefined : normalizeCrlUrl(o.crlUrl);
   const policyPath = o.policyPath ?? files.policy;
   // An existing policy must be valid before anything is written.
   const policyExists = existsSync(policyPath);

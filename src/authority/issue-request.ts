@@ -1,16 +1,15 @@
 // What an issuance asks for, checked before anything is generated or written: names, roles
 // against the policy, lifetimes against the roles' maxTtl, SANs of host certificates.
-import { isIP } from "node:net";
 import { formatDuration, parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
 import type { KeyType } from "../pki/keys.js";
-import { checkRole, type Kind } from "../pki/names.js";
+import { parseIp } from "../pki/ip-address.js";
+import { checkDnsName, checkRole, type Kind } from "../pki/names.js";
 import { MAX_ROLES } from "../pki/role-extension.js";
 import { maxTtlFor } from "../policy/authorize.js";
 import type { Policy } from "../policy/policy.js";
 
 export const DEFAULT_TTL: Record<Kind, string> = { agent: "24h", host: "7d" };
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export interface CommonIssueRequest {
   name: string;
@@ -51,11 +50,10 @@ export function checkAgentRequest(req: AgentIssueRequest, policy: Policy): { rol
   return { roles, ttlMs };
 }
 
-export function checkHostRequest(req: HostIssueRequest): { dns: string[]; ips: string[]; ttlMs: number } {
-  const dns = [...(req.dns ?? ["localhost"])];
-  const ips = [...(req.ips ?? ["127.0.0.1"])];
-  for (const d of dns) if (!HOSTNAME.test(d)) throw new ZtmcpError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
-  for (const ip of ips) if (isIP(ip) === 0) throw new ZtmcpError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
+/** SANs in canonical form, duplicates folded (DNS names case-insensitively, addresses by their bytes). */
+export function checkHostRequest(req: HostIssueRequest, _policy: Policy): { dns: string[]; ips: string[]; ttlMs: number } {
+  const dns = [...new Set((req.dns ?? ["localhost"]).map(checkDnsName))];
+  const ips = [...new Set((req.ips ?? ["127.0.0.1"]).map((ip) => parseIp(ip).text))];
   return { dns, ips, ttlMs: toMs(req.ttl ?? DEFAULT_TTL.host) };
 }
 

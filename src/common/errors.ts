@@ -25,7 +25,7 @@ export const ERRORS = {
   BAD_LOCKOUT: usage("--lockout is not <failures>/<window>/<cool-down> or 0"),
   BAD_MAX_CONNECTIONS: usage("--max-connections is not a whole number in range"),
   BAD_NAME: usage("not a valid certificate name"),
-  BAD_ORG: usage("the organization is not 1-64 printable characters"),
+  BAD_ORG: usage("the organization is not 1-53 printable characters (the CA names \"<org> Issuing CA\" must fit in 64)"),
   BAD_PORT: usage("not a TCP port number"),
   BAD_REASON: usage("unknown revocation reason"),
   BAD_ROLE: usage("not a valid role name"),
