@@ -21,7 +21,7 @@ import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedC
 import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
-import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
+import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
 import { writeP12 } from "./p12.js";
 import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
 
@@ -167,6 +167,7 @@ export class Authority {
     const name = checkName(req.name);
     const { org, trustDomain } = this.settingsValue;
     const issuer = await this.intermediate();
+    checkPermitted(issuer.cert, { trustDomain, kind, name, dns, ips });
     const now = this.now();
     const notAfter = new Date(now.getTime() + ttl);
     if (notAfter > issuer.cert.notAfter) {

@@ -8,7 +8,9 @@ import type { Logger } from "../common/log.js";
 import { buildIntermediateCertificate, buildRootCertificate, fingerprint256, toPem } from "../pki/certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
 import { normalizeCrlUrl } from "../pki/crl-url.js";
-import { checkTrustDomain, MAX_RDN_LENGTH } from "../pki/names.js";
+import { parseCidr } from "../pki/ip-address.js";
+import { describeConstraints, type NameConstraints } from "../pki/name-constraints.js";
+import { checkDnsName, checkTrustDomain, MAX_RDN_LENGTH } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
 import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
 import { SqliteStore } from "../store/sqlite.js";
@@ -30,6 +32,10 @@ export interface InitOptions {
   trustDomain?: string | undefined;
   keyType?: KeyType | undefined;
   crlUrl?: string | undefined;
+  /** DNS suffixes the intermediate may certify; default `localhost`. */
+  permitDns?: readonly string[] | undefined;
+  /** IP ranges (CIDR) the intermediate may certify; default 127.0.0.0/8 and ::1/128. */
+  permitIp?: readonly string[] | undefined;
   passphrase?: string | undefined;
   log: Logger;
   actor: string;
@@ -52,6 +58,8 @@ export interface InitResult {
   encrypted: boolean;
   policyCreated: boolean;
   policyPath: string;
+  /** The intermediate's permitted subtrees, as text. */
+  permitted: { uris: string[]; dns: string[]; ips: string[] };
   root: CaCertInfo;
   intermediate: CaCertInfo;
 }
@@ -84,6 +92,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const trustDomain = checkTrustDomain(o.trustDomain ?? "mesh.local");
   const keyType = o.keyType ?? "p256";
   const crlUrl = o.crlUrl === undefined ? undefined : normalizeCrlUrl(o.crlUrl);
+  const permitted = permittedSubtrees(trustDomain, o);
   const policyPath = o.policyPath ?? files.policy;
   // An existing policy must be valid before anything is written.
   const policyExists = existsSync(policyPath);
@@ -95,7 +104,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   try {
     // Re-checked under the lock: another init may have finished meanwhile.
     if (existsSync(files.db)) throw caExists(o.caDir);
-    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, policyPath, policyExists });
+    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists });
   } finally {
     rmSync(lock, { force: true });
   }
@@ -106,8 +115,22 @@ interface Checked {
   trustDomain: string;
   keyType: KeyType;
   crlUrl: string | undefined;
+  permitted: NameConstraints;
   policyPath: string;
   policyExists: boolean;
+}
+
+export const DEFAULT_PERMITTED_DNS = ["localhost"];
+export const DEFAULT_PERMITTED_IPS = ["127.0.0.0/8", "::1/128"];
+
+/**
+ * The trust domain as the only URI host (SPIFFE IDs are spiffe://<td>/…), and the DNS and IP
+ * subtrees asked for, each defaulting to loopback: a fresh CA cannot certify public names.
+ */
+function permittedSubtrees(trustDomain: string, o: InitOptions): NameConstraints {
+  const dns = o.permitDns?.length ? o.permitDns : DEFAULT_PERMITTED_DNS;
+  const ips = o.permitIp?.length ? o.permitIp : DEFAULT_PERMITTED_IPS;
+  return { uris: [trustDomain], dns: [...new Set(dns.map(checkDnsName))], ips: ips.map(parseCidr) };
 }
 
 export const INIT_LOCK = ".init.lock";
@@ -132,7 +155,7 @@ function acquireInitLock(caDir: string): string {
 }
 
 async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<InitResult> {
-  const { org, trustDomain, keyType, crlUrl, policyPath, policyExists } = c;
+  const { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists } = c;
   const now = o.now ?? new Date();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const rootKeys = await generateKeyPair(keyType);
@@ -147,6 +170,7 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
     notBefore,
     notAfter: new Date(now.getTime() + INTERMEDIATE_LIFETIME_MS),
     crlUrl,
+    permitted,
   });
   const intermediate = { cert: intCert, key: intKeys };
 
@@ -164,7 +188,7 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
     for (const [crl, issuer] of [["root", root], ["intermediate", intermediate]] as const) {
       publishCrl({ store, files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
     }
-    store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase) } });
+    store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase), permitted: describeConstraints(permitted) } });
   } finally {
     store.close();
   }
@@ -186,9 +210,10 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
     encrypted: Boolean(o.passphrase),
     policyCreated,
     policyPath,
+    permitted: { uris: [...permitted.uris], dns: [...permitted.dns], ips: permitted.ips.map((r) => r.text) },
     root: info(rootCert),
     intermediate: info(intCert),
   };
-  o.log.info({ event: "ca.init", actor: o.actor, org, trustDomain, keyType, encrypted: result.encrypted, root: result.root.serial, intermediate: result.intermediate.serial }, "created the CA");
+  o.log.info({ event: "ca.init", actor: o.actor, org, trustDomain, keyType, encrypted: result.encrypted, permitted: result.permitted, root: result.root.serial, intermediate: result.intermediate.serial }, "created the CA");
   return result;
 }

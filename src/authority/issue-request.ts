@@ -3,8 +3,10 @@
 import { formatDuration, parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
 import type { KeyType } from "../pki/keys.js";
+import type { x509 } from "../pki/crypto-provider.js";
 import { parseIp } from "../pki/ip-address.js";
-import { checkDnsName, checkRole, type Kind } from "../pki/names.js";
+import { describeConstraints, namesOutside, readNameConstraints } from "../pki/name-constraints.js";
+import { checkDnsName, checkRole, spiffeId, type Kind } from "../pki/names.js";
 import { MAX_ROLES } from "../pki/role-extension.js";
 import { maxTtlFor } from "../policy/authorize.js";
 import type { Policy } from "../policy/policy.js";
@@ -51,10 +53,26 @@ export function checkAgentRequest(req: AgentIssueRequest, policy: Policy): { rol
 }
 
 /** SANs in canonical form, duplicates folded (DNS names case-insensitively, addresses by their bytes). */
-export function checkHostRequest(req: HostIssueRequest, _policy: Policy): { dns: string[]; ips: string[]; ttlMs: number } {
+export function checkHostRequest(req: HostIssueRequest, policy: Policy): { dns: string[]; ips: string[]; ttlMs: number } {
   const dns = [...new Set((req.dns ?? ["localhost"]).map(checkDnsName))];
   const ips = [...new Set((req.ips ?? ["127.0.0.1"]).map((ip) => parseIp(ip).text))];
-  return { dns, ips, ttlMs: toMs(req.ttl ?? DEFAULT_TTL.host) };
+  const max = policy.hostMaxTtlMs;
+  const ttlMs = req.ttl === undefined ? Math.min(toMs(DEFAULT_TTL.host), max) : toMs(req.ttl);
+  if (ttlMs > max) throw new ZtmcpError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's hostMaxTtl (${formatDuration(max)})`, { maxTtlMs: max });
+  return { dns, ips, ttlMs };
+}
+
+/** NAME_NOT_PERMITTED unless every name of the leaf lies within the issuing CA's name constraints. */
+export function checkPermitted(issuer: x509.X509Certificate, leaf: { trustDomain: string; kind: Kind; name: string; dns: readonly string[]; ips: readonly string[] }): void {
+  const constraints = readNameConstraints(issuer);
+  const outside = namesOutside(constraints, { uris: [spiffeId(leaf.trustDomain, leaf.kind, leaf.name)], dns: leaf.dns, ips: leaf.ips.map((ip) => parseIp(ip).bytes), commonName: leaf.name });
+  if (constraints && outside.length > 0) {
+    throw new ZtmcpError(
+      "NAME_NOT_PERMITTED",
+      `${outside.join(", ")} lies outside the issuing CA's name constraints (${describeConstraints(constraints)}); relying parties would reject the certificate. Names are fixed at \`ca init\` (--permit-dns, --permit-ip)`,
+      { outside },
+    );
+  }
 }
 
 function toMs(ttl: string | number): number {

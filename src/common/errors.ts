@@ -35,6 +35,7 @@ export const ERRORS = {
   UNKNOWN_ROLE: usage("a role the policy does not define"),
   TTL_EXCEEDS_MAX: usage("the requested lifetime is above the policy's maxTtl for these roles"),
   TTL_EXCEEDS_CA: usage("the certificate would outlive the issuing intermediate"),
+  NAME_NOT_PERMITTED: usage("a DNS name, IP address, URI or DNS-like CN outside the issuing CA's name constraints (fixed at ca init)"),
 
   // The CA's files and store.
   CA_EXISTS: runtime("a CA already exists in this directory; nothing was changed"),

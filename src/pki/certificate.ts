@@ -6,6 +6,7 @@ import { x509 } from "./crypto-provider.js";
 import { subjectAltNameExtension, type GeneralName } from "./general-name.js";
 import { parseIp } from "./ip-address.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
+import { nameConstraintsExtension, type NameConstraints } from "./name-constraints.js";
 import { spiffeId, subjectDn, type Kind } from "./names.js";
 import { rolesExtension } from "./role-extension.js";
 
@@ -56,7 +57,7 @@ export async function buildRootCertificate(p: CaParams): Promise<x509.X509Certif
   });
 }
 
-export async function buildIntermediateCertificate(p: CaParams & { issuer: Issuer; crlUrl?: string }): Promise<x509.X509Certificate> {
+export async function buildIntermediateCertificate(p: CaParams & { issuer: Issuer; crlUrl?: string | undefined; permitted?: NameConstraints | undefined }): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.create({
     serialNumber: p.serial,
     subject: subjectDn(`${p.org} Issuing CA`, p.org),
@@ -72,6 +73,7 @@ export async function buildIntermediateCertificate(p: CaParams & { issuer: Issue
       await x509.SubjectKeyIdentifierExtension.create(p.keys.publicKey),
       await x509.AuthorityKeyIdentifierExtension.create(p.issuer.key.publicKey),
       ...crlDistribution(p.crlUrl, "root"),
+      ...(p.permitted ? [nameConstraintsExtension(p.permitted)] : []),
     ],
   });
 }

@@ -19,6 +19,7 @@ export interface RoleSpec {
 
 export interface PolicyDocument {
   trustDomain: string;
+  hostMaxTtl?: string;
   roles: Record<string, RoleSpec>;
   subjects?: { match: string; roles: string[] }[];
 }
@@ -35,10 +36,15 @@ export interface Role {
 
 export interface Policy {
   readonly trustDomain: string;
+  /** The CA's cap on host certificate lifetimes. */
+  readonly hostMaxTtlMs: number;
   readonly roles: ReadonlyMap<string, Role>;
   readonly subjects: readonly { readonly match: RegExp; readonly roles: readonly string[] }[];
   readonly document: PolicyDocument;
 }
+
+/** Host certificates live at most this long unless the policy sets `hostMaxTtl`. */
+export const DEFAULT_HOST_MAX_TTL = "7d";
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
@@ -68,7 +74,8 @@ export function parsePolicy(text: string, source = "policy"): Policy {
     });
     return Object.freeze({ match: globToRegExp(rule.match, { pathAware: true }), roles: Object.freeze([...rule.roles]) });
   });
-  return Object.freeze({ trustDomain: doc.trustDomain, roles, subjects: Object.freeze(subjects), document: doc });
+  const hostMaxTtlMs = doc.hostMaxTtl === undefined ? parseDuration(DEFAULT_HOST_MAX_TTL) : durationAt(source, "/hostMaxTtl", doc.hostMaxTtl);
+  return Object.freeze({ trustDomain: doc.trustDomain, hostMaxTtlMs, roles, subjects: Object.freeze(subjects), document: doc });
 }
 
 function durationAt(source: string, pointer: string, text: string): number {
@@ -92,6 +99,7 @@ export function loadPolicy(path: string): Policy {
 export function defaultPolicyDocument(trustDomain: string): PolicyDocument {
   return {
     trustDomain,
+    hostMaxTtl: DEFAULT_HOST_MAX_TTL,
     roles: {
       reader: { description: "read-only agents", tools: ["whoami", "echo", "*__read_*", "*__list_*", "*__get_*"], maxTtl: "24h" },
       // Every built-in but ztmcp_sessions, and every upstream tool (`<upstream>__<tool>`).

@@ -18,6 +18,7 @@ export const POLICY_SCHEMA = {
   properties: {
     $schema: { type: "string" },
     trustDomain: { type: "string", pattern: "^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$" },
+    hostMaxTtl: { type: "string", pattern: DURATION, description: "the longest lifetime the CA gives a host certificate (default 7d)" },
     roles: {
       type: "object",
       maxProperties: 256,
