@@ -10,14 +10,16 @@ import { parseReason, type RevocationReason } from "../pki/revocation-reason.js"
 import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { normalizeSerial, randomSerial } from "../pki/serial.js";
-import { loadPolicy, type Policy } from "../policy/policy.js";
+import { DEFAULT_CRL_MAX_VALIDITY, loadPolicy, type Policy } from "../policy/policy.js";
+import { parseDuration } from "../common/duration.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs, type StagedFile } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
-import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { crlValidity } from "./crl-validity.js";
 import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
@@ -116,8 +118,26 @@ export class Authority {
     return this.intermediateValue;
   }
 
-  private publish(crl: CrlName, issuer: Issuer, now: Date, validityMs = DEFAULT_CRL_VALIDITY_MS): PublishedCrl {
+  private publish(crl: CrlName, issuer: Issuer, now: Date, validityMs = this.crlValidity(crl, issuer, now, undefined)): PublishedCrl {
     return publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs, actor: this.actor, log: this.log });
+  }
+
+  private crlValidity(crl: CrlName, issuer: Issuer, now: Date, requestedMs: number | undefined): number {
+    return crlValidity(crl, { requestedMs, capMs: this.crlCapMs(requestedMs !== undefined), now, issuerNotAfter: issuer.cert.notAfter });
+  }
+
+  /**
+   * The intermediate CRL's cap from the policy. An explicit `crl --validity` needs a valid policy;
+   * a revocation or recovery must not be blocked by a broken one, and then uses the default cap.
+   */
+  private crlCapMs(strict: boolean): number {
+    try {
+      return this.policy().crlMaxValidityMs;
+    } catch (e) {
+      if (strict || !(e instanceof ZtmcpError)) throw e;
+      this.log.warn({ event: "ca.crl", code: e.code }, "policy unreadable: the intermediate CRL uses the default cap");
+      return parseDuration(DEFAULT_CRL_MAX_VALIDITY);
+    }
   }
 
   private async recover(): Promise<void> {
@@ -306,20 +326,24 @@ export class Authority {
     return { revoked, crl };
   }
 
-  /** Re-publishes both CRLs (the root's only when its key is here; it may live offline). */
-  async publishCrls(options: { validityMs?: number } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
+  /**
+   * Re-publishes both CRLs (the root's only when its key is here; it may live offline), each with
+   * its own validity; both are checked (crl-validity.ts) before either is published.
+   */
+  async publishCrls(options: { validityMs?: number | undefined; rootValidityMs?: number | undefined } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
     const now = this.now();
-    const validityMs = options.validityMs ?? DEFAULT_CRL_VALIDITY_MS;
     const intermediate = await this.intermediate();
+    const intermediateMs = this.crlValidity("intermediate", intermediate, now, options.validityMs);
     const root = this.files.hasKey("root") ? await this.files.loadIssuer("root", this.o.passphrase) : undefined;
+    const rootMs = root && this.crlValidity("root", root, now, options.rootValidityMs);
     const published: PublishedCrl[] = [];
     const skipped: string[] = [];
-    if (root) published.push(this.publish("root", root, now, validityMs));
+    if (root) published.push(this.publish("root", root, now, rootMs));
     else {
       skipped.push("root");
       this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
     }
-    published.push(this.publish("intermediate", intermediate, now, validityMs));
+    published.push(this.publish("intermediate", intermediate, now, intermediateMs));
     return { published, skipped };
   }
 }

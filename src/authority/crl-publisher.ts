@@ -12,8 +12,6 @@ import { writeFileAtomic } from "../tls-files/atomic-file.js";
 import type { CaFiles } from "./ca-files.js";
 import { failpoint } from "./failpoint.js";
 
-export const DEFAULT_CRL_VALIDITY_MS = 7 * 86_400_000;
-
 export interface PublishedCrl {
   crl: CrlName;
   crlNumber: bigint;
@@ -34,13 +32,24 @@ export interface PublishParams {
   log: Logger;
 }
 
-/** The number in the CRL file now on disk; 0 when there is none or it cannot be read. */
-function numberOnDisk(path: string): bigint {
+/** The number and thisUpdate of the CRL file now on disk; number 0 when there is none or it cannot be read. */
+function crlOnDisk(path: string): { crlNumber: bigint; thisUpdate: Date | undefined } {
   try {
-    return parseCrl(readFileSync(path)).crlNumber ?? 0n;
+    const crl = parseCrl(readFileSync(path));
+    return { crlNumber: crl.crlNumber ?? 0n, thisUpdate: crl.thisUpdate };
   } catch {
-    return 0n;
+    return { crlNumber: 0n, thisUpdate: undefined };
   }
+}
+
+/**
+ * RFC 5280 3.3: an entry stays "until one regularly scheduled CRL issued after the certificate's
+ * expiry". Kept while the certificate expired less than one validity period ago, and also while
+ * no CRL since its expiry has carried it (it expired after the previous CRL's thisUpdate), so a
+ * CRL published late, or with a shorter validity, never drops an entry no CRL after expiry listed.
+ */
+function retentionCutoff(now: Date, validityMs: number, previousThisUpdate: Date | undefined): Date {
+  return new Date(Math.min(now.getTime() - validityMs, previousThisUpdate?.getTime() ?? Infinity));
 }
 
 const max = (...values: bigint[]): bigint => values.reduce((a, b) => (b > a ? b : a));
@@ -55,7 +64,12 @@ export function publishCrl(p: PublishParams): PublishedCrl {
   const nextUpdate = new Date(p.now.getTime() + p.validityMs);
   const path = p.files.crlPem(p.crl);
   const details: Record<string, unknown> = { crl: p.crl, nextUpdate: nextUpdate.toISOString() };
-  const pick = (state: CrlState): bigint => max(state.assigned, state.published + 1n, numberOnDisk(p.files.crlDer(p.crl)) + 1n);
+  // Read under the store's write lock (pick and write run inside it), never before it.
+  let previous: ReturnType<typeof crlOnDisk> = { crlNumber: 0n, thisUpdate: undefined };
+  const pick = (state: CrlState): bigint => {
+    previous = crlOnDisk(p.files.crlDer(p.crl));
+    return max(state.assigned, state.published + 1n, previous.crlNumber + 1n);
+  };
   let marker: string | undefined;
   const crlNumber = p.store.publishCrl(
     p.crl,
@@ -64,7 +78,7 @@ export function publishCrl(p: PublishParams): PublishedCrl {
       marker = join(p.files.dir, `.${p.crl}.crl.publishing.tmp-${process.pid}-${Date.now()}`);
       writeFileSync(marker, "");
       // Only the intermediate signs leaves; the root's CRL would list revoked intermediates (none yet).
-      const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(p.now)] : [];
+      const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(retentionCutoff(p.now, p.validityMs, previous.thisUpdate))] : [];
       details.entries = list.length;
       const der = buildCrl({
         issuerCert: p.issuer.cert.toString("pem"),

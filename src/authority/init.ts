@@ -12,11 +12,13 @@ import { parseCidr } from "../pki/ip-address.js";
 import { describeConstraints, type NameConstraints } from "../pki/name-constraints.js";
 import { checkDnsName, checkTrustDomain, MAX_RDN_LENGTH } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
-import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
+import { parseDuration } from "../common/duration.js";
+import { DEFAULT_CRL_MAX_VALIDITY, defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { fsyncDir, writeFileAtomic, writeFileDurable } from "../tls-files/atomic-file.js";
 import { CaFiles } from "./ca-files.js";
-import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
+import { publishCrl } from "./crl-publisher.js";
+import { crlValidity } from "./crl-validity.js";
 import { processAlive } from "./recovery.js";
 
 const YEAR = 365 * 86_400_000;
@@ -96,7 +98,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const policyPath = o.policyPath ?? files.policy;
   // An existing policy must be valid before anything is written.
   const policyExists = existsSync(policyPath);
-  if (policyExists) loadPolicy(policyPath);
+  const crlCapMs = policyExists ? loadPolicy(policyPath).crlMaxValidityMs : parseDuration(DEFAULT_CRL_MAX_VALIDITY);
 
   mkdirSync(o.caDir, { recursive: true, mode: 0o700 });
   chmodSync(o.caDir, 0o700);
@@ -104,7 +106,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   try {
     // Re-checked under the lock: another init may have finished meanwhile.
     if (existsSync(files.db)) throw caExists(o.caDir);
-    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists });
+    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists, crlCapMs });
   } finally {
     rmSync(lock, { force: true });
   }
@@ -118,6 +120,7 @@ interface Checked {
   permitted: NameConstraints;
   policyPath: string;
   policyExists: boolean;
+  crlCapMs: number;
 }
 
 export const DEFAULT_PERMITTED_DNS = ["localhost"];
@@ -186,7 +189,8 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
   const store = SqliteStore.create(tempDb, { org, trustDomain, keyType, crlUrl, createdAt: now });
   try {
     for (const [crl, issuer] of [["root", root], ["intermediate", intermediate]] as const) {
-      publishCrl({ store, files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
+      const validityMs = crlValidity(crl, { requestedMs: undefined, capMs: c.crlCapMs, now, issuerNotAfter: issuer.cert.notAfter });
+      publishCrl({ store, files, crl, issuer, now, validityMs, actor: o.actor, log: o.log });
     }
     store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase), permitted: describeConstraints(permitted) } });
   } finally {

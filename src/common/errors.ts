@@ -35,6 +35,7 @@ export const ERRORS = {
   UNKNOWN_ROLE: usage("a role the policy does not define"),
   TTL_EXCEEDS_MAX: usage("the requested lifetime is above the policy's maxTtl for these roles"),
   TTL_EXCEEDS_CA: usage("the certificate would outlive the issuing intermediate"),
+  CRL_VALIDITY_TOO_LONG: usage("a CRL validity above its cap (intermediate: 7d or the policy's crlMaxValidity; root: 365d) or past its CA's expiry"),
   NAME_NOT_PERMITTED: usage("a DNS name, IP address, URI or DNS-like CN outside the issuing CA's name constraints (fixed at ca init)"),
 
   // The CA's files and store.

@@ -20,6 +20,7 @@ export interface RoleSpec {
 export interface PolicyDocument {
   trustDomain: string;
   hostMaxTtl?: string;
+  crlMaxValidity?: string;
   roles: Record<string, RoleSpec>;
   subjects?: { match: string; roles: string[] }[];
 }
@@ -38,6 +39,8 @@ export interface Policy {
   readonly trustDomain: string;
   /** The CA's cap on host certificate lifetimes. */
   readonly hostMaxTtlMs: number;
+  /** The CA's cap on the intermediate CRL's validity. */
+  readonly crlMaxValidityMs: number;
   readonly roles: ReadonlyMap<string, Role>;
   readonly subjects: readonly { readonly match: RegExp; readonly roles: readonly string[] }[];
   readonly document: PolicyDocument;
@@ -45,6 +48,9 @@ export interface Policy {
 
 /** Host certificates live at most this long unless the policy sets `hostMaxTtl`. */
 export const DEFAULT_HOST_MAX_TTL = "7d";
+/** The intermediate CRL's cap unless the policy sets `crlMaxValidity`, and the hard limit on that setting. */
+export const DEFAULT_CRL_MAX_VALIDITY = "7d";
+export const CRL_MAX_VALIDITY_LIMIT = "30d";
 
 const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
@@ -75,7 +81,9 @@ export function parsePolicy(text: string, source = "policy"): Policy {
     return Object.freeze({ match: globToRegExp(rule.match, { pathAware: true }), roles: Object.freeze([...rule.roles]) });
   });
   const hostMaxTtlMs = doc.hostMaxTtl === undefined ? parseDuration(DEFAULT_HOST_MAX_TTL) : durationAt(source, "/hostMaxTtl", doc.hostMaxTtl);
-  return Object.freeze({ trustDomain: doc.trustDomain, hostMaxTtlMs, roles, subjects: Object.freeze(subjects), document: doc });
+  const crlMaxValidityMs = doc.crlMaxValidity === undefined ? parseDuration(DEFAULT_CRL_MAX_VALIDITY) : durationAt(source, "/crlMaxValidity", doc.crlMaxValidity);
+  if (crlMaxValidityMs > parseDuration(CRL_MAX_VALIDITY_LIMIT)) throw invalid(source, "/crlMaxValidity", `at most ${CRL_MAX_VALIDITY_LIMIT}: a longer CRL hides revocations from anyone caching it`);
+  return Object.freeze({ trustDomain: doc.trustDomain, hostMaxTtlMs, crlMaxValidityMs, roles, subjects: Object.freeze(subjects), document: doc });
 }
 
 function durationAt(source: string, pointer: string, text: string): number {

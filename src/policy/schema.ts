@@ -19,6 +19,7 @@ export const POLICY_SCHEMA = {
     $schema: { type: "string" },
     trustDomain: { type: "string", pattern: "^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$" },
     hostMaxTtl: { type: "string", pattern: DURATION, description: "the longest lifetime the CA gives a host certificate (default 7d)" },
+    crlMaxValidity: { type: "string", pattern: DURATION, description: "the longest validity (nextUpdate - thisUpdate) of the intermediate CRL (default 7d, at most 30d)" },
     roles: {
       type: "object",
       maxProperties: 256,

@@ -80,7 +80,7 @@ export class SqliteStore implements CaStore {
       all: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates ORDER BY issued_at DESC, rowid DESC`),
       active: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC`),
       revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL"),
-      revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?"),
+      revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after >= ?"),
       crl: db.prepare("SELECT assigned, published FROM crls WHERE name = ?"),
       reserveCrl: db.prepare("UPDATE crls SET assigned = MAX(assigned, published) + 1 WHERE name = ? RETURNING assigned"),
       setCrl: db.prepare("UPDATE crls SET assigned = ?, published = ? WHERE name = ?"),
@@ -223,8 +223,8 @@ export class SqliteStore implements CaStore {
       .immediate();
   }
 
-  *revokedEntries(now: Date): Iterable<RevokedEntry> {
-    for (const r of this.statements.revoked.iterate(now.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string }>) {
+  *revokedEntries(cutoff: Date): Iterable<RevokedEntry> {
+    for (const r of this.statements.revoked.iterate(cutoff.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string }>) {
       yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason };
     }
   }

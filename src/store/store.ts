@@ -86,8 +86,8 @@ export interface CaStore {
    * Throws ALREADY_REVOKED (and changes nothing) if any of them is already revoked.
    */
   revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint;
-  /** Revoked certificates that have not expired at `now` (expired ones may leave the CRL, RFC 5280 3.3). */
-  revokedEntries(now: Date): Iterable<RevokedEntry>;
+  /** Revoked certificates whose notAfter is at or after `cutoff` (the publisher keeps expired ones a while, RFC 5280 3.3). */
+  revokedEntries(cutoff: Date): Iterable<RevokedEntry>;
   crlState(crl: CrlName): CrlState;
   /**
    * Runs `write(number)` holding the store's write lock, then records `number` as both assigned
