@@ -300,10 +300,17 @@ export class Authority {
     return this.inventory.show(target);
   }
 
-  /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL. */
-  async revoke(target: string, reason: RevocationReason = "unspecified"): Promise<RevokeResult> {
+  /**
+   * Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL.
+   * `invalidityDate`: when the key was (suspected) compromised; not after the revocation itself.
+   */
+  async revoke(target: string, reason: RevocationReason = "unspecified", options: { invalidityDate?: Date | undefined } = {}): Promise<RevokeResult> {
     parseReason(reason);
     const now = this.now();
+    const { invalidityDate } = options;
+    if (invalidityDate && invalidityDate.getTime() > now.getTime()) {
+      throw new ZtmcpError("BAD_INVALIDITY_DATE", `the invalidity date ${invalidityDate.toISOString()} is after the revocation (${now.toISOString()})`);
+    }
     const { by, records } = this.inventory.resolve(target);
     const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
     if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
@@ -313,12 +320,13 @@ export class Authority {
     // Load the signing key before the commit: a wrong passphrase must change nothing.
     const issuer = await this.intermediate();
     const serials = chosen.map((r) => r.serial);
-    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details: { target, reason } });
+    const details = { target, reason, ...(invalidityDate ? { invalidityDate: invalidityDate.toISOString() } : {}) };
+    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details }, invalidityDate);
     failpoint("revoke.recorded");
     const revoked = serials.map((s) => viewOf(this.store.findBySerial(s)!, now));
     for (const r of revoked) {
       this.log.info(
-        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, notBefore: r.notBefore, notAfter: r.notAfter },
+        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, invalidityDate: r.invalidityDate, notBefore: r.notBefore, notAfter: r.notAfter },
         "revoked a certificate",
       );
     }

@@ -19,6 +19,7 @@ export interface CertView {
   status: CertStatus;
   revokedAt?: string | undefined;
   reason?: RevocationReason | undefined;
+  invalidityDate?: string | undefined;
   fingerprint: string;
 }
 
@@ -46,6 +47,7 @@ export function viewOf(r: CertSummary, now: Date): CertView {
     issuedAt: r.issuedAt.toISOString(),
     status: statusOf(r, now),
     ...(r.revokedAt ? { revokedAt: r.revokedAt.toISOString(), reason: r.reason } : {}),
+    ...(r.invalidityDate ? { invalidityDate: r.invalidityDate.toISOString() } : {}),
     fingerprint: r.fingerprint,
   };
 }

@@ -67,9 +67,12 @@ export function checkPermitted(issuer: x509.X509Certificate, leaf: { trustDomain
   const constraints = readNameConstraints(issuer);
   const outside = namesOutside(constraints, { uris: [spiffeId(leaf.trustDomain, leaf.kind, leaf.name)], dns: leaf.dns, ips: leaf.ips.map((ip) => parseIp(ip).bytes), commonName: leaf.name });
   if (constraints && outside.length > 0) {
+    const cn = outside.some((n) => n.startsWith("CN:"))
+      ? `; a dotted name without DNS SANs is checked as a DNS name by OpenSSL: use a name without dots (${leaf.name.replaceAll(".", "-")}) or one under a permitted DNS suffix`
+      : "";
     throw new ZtmcpError(
       "NAME_NOT_PERMITTED",
-      `${outside.join(", ")} lies outside the issuing CA's name constraints (${describeConstraints(constraints)}); relying parties would reject the certificate. Names are fixed at \`ca init\` (--permit-dns, --permit-ip)`,
+      `${outside.join(", ")} lies outside the issuing CA's name constraints (${describeConstraints(constraints)}), so relying parties would reject the certificate${cn}. The constraints are fixed at \`ca init\` (--permit-dns, --permit-ip)`,
       { outside },
     );
   }
