@@ -24,7 +24,7 @@ import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
-import { writeP12 } from "./p12.js";
+import { p12Password, writeP12 } from "./p12.js";
 import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
 
 export type { CertView, Issued } from "./cert-view.js";
@@ -188,6 +188,7 @@ export class Authority {
     const { org, trustDomain } = this.settingsValue;
     const issuer = await this.intermediate();
     checkPermitted(issuer.cert, { trustDomain, kind, name, dns, ips });
+    const p12 = req.p12 ? p12Password() : undefined;
     const now = this.now();
     const notAfter = new Date(now.getTime() + ttl);
     if (notAfter > issuer.cert.notAfter) {
@@ -230,9 +231,9 @@ export class Authority {
         fingerprint: fingerprint256(cert.rawData),
         certPem,
       };
-      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem };
+      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem, ...(p12?.generated ? { p12Password: p12.value } : {}) };
       try {
-        this.commit(record, issued, req);
+        this.commit(record, issued, req, p12?.value);
       } catch (e) {
         if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
         throw e;
@@ -260,7 +261,7 @@ export class Authority {
   }
 
   /** Files to staging, record (the commit point), staging → version, `..data` → version. */
-  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest): void {
+  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest, p12Password: string | undefined): void {
     const audit = { action: "ca.issue", actor: this.actor, serial: record.serial, subject: record.subject, details: { name: record.name, kind: record.kind, roles: record.roles, notBefore: issued.notBefore, notAfter: issued.notAfter } };
     if (req.writeFiles === false) {
       this.store.insertCertificate(record, audit);
@@ -272,7 +273,7 @@ export class Authority {
       { file: "chain.pem", data: issued.chainPem, mode: 0o644 },
       { file: "ca.pem", data: issued.caPem, mode: 0o644 },
     ];
-    const staging = this.dirs.stage(record.name, record.serial, files, req.p12 ? (dir) => { writeP12(dir, record.name); } : undefined);
+    const staging = this.dirs.stage(record.name, record.serial, files, p12Password === undefined ? undefined : (dir) => { writeP12(dir, record.name, p12Password); });
     failpoint("issue.staged");
     try {
       this.store.insertCertificate(record, audit);
@@ -288,7 +289,7 @@ export class Authority {
     const dir = this.dirs.dirOf(record.name);
     issued.dir = dir;
     for (const f of files) issued.files[f.file] = join(dir, f.file);
-    if (req.p12) issued.files["cert.p12"] = join(dir, "cert.p12");
+    if (p12Password !== undefined) issued.files["cert.p12"] = join(dir, "cert.p12");
   }
 
   list(options: { all?: boolean } = {}): CertView[] {

@@ -31,6 +31,8 @@ export interface Issued extends CertView {
   certPem: string;
   chainPem: string;
   caPem: string;
+  /** The .p12 password when ztmcp generated it: shown to the caller once, stored nowhere. */
+  p12Password?: string | undefined;
 }
 
 export function viewOf(r: CertSummary, now: Date): CertView {

@@ -19,6 +19,7 @@ import { fsyncDir, writeFileAtomic, writeFileDurable } from "../tls-files/atomic
 import { CaFiles } from "./ca-files.js";
 import { publishCrl } from "./crl-publisher.js";
 import { crlValidity } from "./crl-validity.js";
+import { checkNewPassphrase } from "./passphrase.js";
 import { processAlive } from "./recovery.js";
 
 const YEAR = 365 * 86_400_000;
@@ -95,6 +96,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const keyType = o.keyType ?? "p256";
   const crlUrl = o.crlUrl === undefined ? undefined : normalizeCrlUrl(o.crlUrl);
   const permitted = permittedSubtrees(trustDomain, o);
+  if (o.passphrase !== undefined) checkNewPassphrase(o.passphrase, "CA key passphrase");
   const policyPath = o.policyPath ?? files.policy;
   // An existing policy must be valid before anything is written.
   const policyExists = existsSync(policyPath);

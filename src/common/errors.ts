@@ -49,6 +49,7 @@ export const ERRORS = {
   BAD_PASSPHRASE: runtime("the CA key cannot be decrypted: wrong passphrase or corrupt key file"),
   PASSPHRASE_REQUIRED: runtime("the CA key is encrypted and no passphrase was given"),
   PASSPHRASE_EMPTY: runtime("the passphrase file is empty"),
+  PASSPHRASE_TOO_SHORT: usage("a new CA key passphrase or .p12 password shorter than 12 characters"),
   PASSPHRASE_FILE_UNREADABLE: runtime("the passphrase file cannot be read"),
   UNSUPPORTED_KEY: runtime("a key of a type ztmcp does not handle"),
   P12_FAILED: runtime("the PKCS#12 export failed"),
