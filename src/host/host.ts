@@ -177,7 +177,8 @@ export async function startHost(o: HostOptions): Promise<Host> {
 
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
-  const context = { minVersion: "TLSv1.2" } as const;
+  // Forward-secret suites only (TLS 1.3; TLS 1.2 with ECDHE): no RSA key transport, which host certificates (no keyEncipherment) do not allow.
+  const context = { minVersion: "TLSv1.2", ciphers: "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305" } as const;
   const app = Fastify({
     https: { ...context, key, cert: chain, ca: trust, requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs },
     bodyLimit: limits.bodyBytes,
