@@ -10,19 +10,21 @@ import { parseReason, type RevocationReason } from "../pki/revocation-reason.js"
 import { exportPrivateKeyPem, generateKeyPair, type KeyPair, type KeyType } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { normalizeSerial, randomSerial } from "../pki/serial.js";
-import { loadPolicy, type Policy } from "../policy/policy.js";
+import { DEFAULT_CRL_MAX_VALIDITY, loadPolicy, type Policy } from "../policy/policy.js";
+import { parseDuration } from "../common/duration.js";
 import { openStore } from "../store/open.js";
 import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs, type StagedFile } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
-import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { crlValidity } from "./crl-validity.js";
 import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
-import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
-import { writeP12 } from "./p12.js";
+import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
+import { p12Password, writeP12 } from "./p12.js";
 import { pemSigners, type SignerSource } from "./signers.js";
 import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
 
@@ -138,8 +140,26 @@ export class Authority {
     return this.intermediateValue;
   }
 
-  private publish(crl: CrlName, issuer: SigningIssuer, now: Date, validityMs = DEFAULT_CRL_VALIDITY_MS): Promise<PublishedCrl> {
+  private publish(crl: CrlName, issuer: SigningIssuer, now: Date, validityMs = this.crlValidity(crl, issuer, now, undefined)): Promise<PublishedCrl> {
     return publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs, actor: this.actor, log: this.log });
+  }
+
+  private crlValidity(crl: CrlName, issuer: SigningIssuer, now: Date, requestedMs: number | undefined): number {
+    return crlValidity(crl, { requestedMs, capMs: this.crlCapMs(requestedMs !== undefined), now, issuerNotAfter: issuer.cert.notAfter });
+  }
+
+  /**
+   * The intermediate CRL's cap from the policy. An explicit `crl --validity` needs a valid policy;
+   * a revocation or recovery must not be blocked by a broken one, and then uses the default cap.
+   */
+  private crlCapMs(strict: boolean): number {
+    try {
+      return this.policy().crlMaxValidityMs;
+    } catch (e) {
+      if (strict || !(e instanceof ZtmcpError)) throw e;
+      this.log.warn({ event: "ca.crl", code: e.code }, "policy unreadable: the intermediate CRL uses the default cap");
+      return parseDuration(DEFAULT_CRL_MAX_VALIDITY);
+    }
   }
 
   private async recover(): Promise<void> {
@@ -181,7 +201,7 @@ export class Authority {
   }
 
   async issueServer(req: HostIssueRequest, external?: ExternalKey): Promise<Issued> {
-    const { dns, ips, ttlMs } = checkHostRequest(req);
+    const { dns, ips, ttlMs } = checkHostRequest(req, this.policy());
     return await this.sign(req, "host", [], ttlMs, dns, ips, external);
   }
 
@@ -220,6 +240,8 @@ export class Authority {
     const name = checkName(req.name);
     const { org, trustDomain } = this.settingsValue;
     const issuer = await this.intermediate();
+    checkPermitted(issuer.cert, { trustDomain, kind, name, dns, ips });
+    const p12 = req.p12 ? p12Password() : undefined;
     const now = this.now();
     const notAfter = new Date(now.getTime() + ttl);
     if (notAfter > issuer.cert.notAfter) {
@@ -262,9 +284,9 @@ export class Authority {
         fingerprint: fingerprint256(cert.rawData),
         certPem,
       };
-      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem };
+      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem, ...(p12?.generated ? { p12Password: p12.value } : {}) };
       try {
-        this.commit(record, issued, external ? { ...req, writeFiles: false } : req, external);
+        this.commit(record, issued, external ? { ...req, writeFiles: false } : req, p12?.value, external);
       } catch (e) {
         if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
         throw e;
@@ -293,7 +315,7 @@ export class Authority {
   }
 
   /** Files to staging, record (the commit point), staging → version, `..data` → version. */
-  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest, external?: ExternalKey): void {
+  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest, p12Password: string | undefined, external?: ExternalKey): void {
     const audit = {
       action: external?.action ?? "ca.issue",
       actor: external?.by ?? this.actor,
@@ -311,7 +333,7 @@ export class Authority {
       { file: "chain.pem", data: issued.chainPem, mode: 0o644 },
       { file: "ca.pem", data: issued.caPem, mode: 0o644 },
     ];
-    const staging = this.dirs.stage(record.name, record.serial, files, req.p12 ? (dir) => { writeP12(dir, record.name); } : undefined);
+    const staging = this.dirs.stage(record.name, record.serial, files, p12Password === undefined ? undefined : (dir) => { writeP12(dir, record.name, p12Password); });
     failpoint("issue.staged");
     try {
       this.store.insertCertificate(record, audit);
@@ -327,7 +349,7 @@ export class Authority {
     const dir = this.dirs.dirOf(record.name);
     issued.dir = dir;
     for (const f of files) issued.files[f.file] = join(dir, f.file);
-    if (req.p12) issued.files["cert.p12"] = join(dir, "cert.p12");
+    if (p12Password !== undefined) issued.files["cert.p12"] = join(dir, "cert.p12");
   }
 
   list(options: { all?: boolean } = {}): CertView[] {
@@ -339,10 +361,17 @@ export class Authority {
     return this.inventory.show(target);
   }
 
-  /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL. */
-  async revoke(target: string, reason: RevocationReason = "unspecified"): Promise<RevokeResult> {
+  /**
+   * Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL.
+   * `invalidityDate`: when the key was (suspected) compromised; not after the revocation itself.
+   */
+  async revoke(target: string, reason: RevocationReason = "unspecified", options: { invalidityDate?: Date | undefined } = {}): Promise<RevokeResult> {
     parseReason(reason);
     const now = this.now();
+    const { invalidityDate } = options;
+    if (invalidityDate && invalidityDate.getTime() > now.getTime()) {
+      throw new ZtmcpError("BAD_INVALIDITY_DATE", `the invalidity date ${invalidityDate.toISOString()} is after the revocation (${now.toISOString()})`);
+    }
     const { by, records } = this.inventory.resolve(target);
     const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
     if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
@@ -352,12 +381,13 @@ export class Authority {
     // Load the signing key before the commit: a wrong passphrase must change nothing.
     const issuer = await this.intermediate();
     const serials = chosen.map((r) => r.serial);
-    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details: { target, reason } });
+    const details = { target, reason, ...(invalidityDate ? { invalidityDate: invalidityDate.toISOString() } : {}) };
+    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details }, invalidityDate);
     failpoint("revoke.recorded");
     const revoked = serials.map((s) => viewOf(this.store.findBySerial(s)!, now));
     for (const r of revoked) {
       this.log.info(
-        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, notBefore: r.notBefore, notAfter: r.notAfter },
+        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, invalidityDate: r.invalidityDate, notBefore: r.notBefore, notAfter: r.notAfter },
         "revoked a certificate",
       );
     }
@@ -365,20 +395,24 @@ export class Authority {
     return { revoked, crl };
   }
 
-  /** Re-publishes both CRLs (the root's only when its key is here; it may live offline). */
-  async publishCrls(options: { validityMs?: number } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
+  /**
+   * Re-publishes both CRLs (the root's only when its key is here; it may live offline), each with
+   * its own validity; both are checked (crl-validity.ts) before either is published.
+   */
+  async publishCrls(options: { validityMs?: number | undefined; rootValidityMs?: number | undefined } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
     const now = this.now();
-    const validityMs = options.validityMs ?? DEFAULT_CRL_VALIDITY_MS;
     const intermediate = await this.intermediate();
+    const intermediateMs = this.crlValidity("intermediate", intermediate, now, options.validityMs);
     const root = this.signers.has("root") ? await this.signers.load("root") : undefined;
+    const rootMs = root && this.crlValidity("root", root, now, options.rootValidityMs);
     const published: PublishedCrl[] = [];
     const skipped: string[] = [];
-    if (root) published.push(await this.publish("root", root, now, validityMs));
+    if (root) published.push(await this.publish("root", root, now, rootMs));
     else {
       skipped.push("root");
       this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
     }
-    published.push(await this.publish("intermediate", intermediate, now, validityMs));
+    published.push(await this.publish("intermediate", intermediate, now, intermediateMs));
     return { published, skipped };
   }
 }

@@ -15,8 +15,6 @@ import { writeFileAtomic } from "../tls-files/atomic-file.js";
 import type { CaFiles } from "./ca-files.js";
 import { failpoint } from "./failpoint.js";
 
-export const DEFAULT_CRL_VALIDITY_MS = 7 * 86_400_000;
-
 export interface PublishedCrl {
   crl: CrlName;
   crlNumber: bigint;
@@ -37,13 +35,24 @@ export interface PublishParams {
   log: Logger;
 }
 
-/** The number in the CRL file now on disk; 0 when there is none or it cannot be read. */
-function numberOnDisk(path: string): bigint {
+/** The number and thisUpdate of the CRL file now on disk; number 0 when there is none or it cannot be read. */
+function crlOnDisk(path: string): { crlNumber: bigint; thisUpdate: Date | undefined } {
   try {
-    return parseCrl(readFileSync(path)).crlNumber ?? 0n;
+    const crl = parseCrl(readFileSync(path));
+    return { crlNumber: crl.crlNumber ?? 0n, thisUpdate: crl.thisUpdate };
   } catch {
-    return 0n;
+    return { crlNumber: 0n, thisUpdate: undefined };
   }
+}
+
+/**
+ * RFC 5280 3.3: an entry stays "until one regularly scheduled CRL issued after the certificate's
+ * expiry". Kept while the certificate expired less than one validity period ago, and also while
+ * no CRL since its expiry has carried it (it expired after the previous CRL's thisUpdate), so a
+ * CRL published late, or with a shorter validity, never drops an entry no CRL after expiry listed.
+ */
+function retentionCutoff(now: Date, validityMs: number, previousThisUpdate: Date | undefined): Date {
+  return new Date(Math.min(now.getTime() - validityMs, previousThisUpdate?.getTime() ?? Infinity));
 }
 
 const max = (...values: bigint[]): bigint => values.reduce((a, b) => (b > a ? b : a));
@@ -62,13 +71,15 @@ export async function publishCrl(p: PublishParams): Promise<PublishedCrl> {
   const nextUpdate = new Date(p.now.getTime() + p.validityMs);
   const path = p.files.crlPem(p.crl);
   const details: Record<string, unknown> = { crl: p.crl, nextUpdate: nextUpdate.toISOString() };
-  const pick = (state: CrlState): bigint => max(state.assigned, state.published + 1n, numberOnDisk(p.files.crlDer(p.crl)) + 1n);
+  const pick = (state: CrlState, onDisk: bigint): bigint => max(state.assigned, state.published + 1n, onDisk + 1n);
   for (let attempt = 1; ; attempt++) {
     // Read the state before the entries: a revocation committed after this read changes `assigned`.
     const seen = p.store.crlState(p.crl);
-    const crlNumber = pick(seen);
+    // The CRL on disk is the one `seen` published: if the state is unchanged at commit, so is it.
+    const previous = crlOnDisk(p.files.crlDer(p.crl));
+    const crlNumber = pick(seen, previous.crlNumber);
     // Only the intermediate signs leaves; the root's CRL would list revoked intermediates (none yet).
-    const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(p.now)] : [];
+    const list: CrlEntry[] = p.crl === "intermediate" ? [...p.store.revokedEntries(retentionCutoff(p.now, p.validityMs, previous.thisUpdate))] : [];
     const der = await buildCrlWithSigner({ issuerCert: p.issuer.cert.toString("pem"), crlNumber, thisUpdate: p.now, nextUpdate, entries: list }, p.issuer.signer);
     details.entries = list.length;
     let marker: string | undefined;
@@ -76,7 +87,7 @@ export async function publishCrl(p: PublishParams): Promise<PublishedCrl> {
       p.store.publishCrl(
         p.crl,
         (state) => {
-          if (state.assigned !== seen.assigned || state.published !== seen.published || pick(state) !== crlNumber) throw new StateMoved();
+          if (state.assigned !== seen.assigned || state.published !== seen.published || pick(state, crlOnDisk(p.files.crlDer(p.crl)).crlNumber) !== crlNumber) throw new StateMoved();
           return crlNumber;
         },
         () => {

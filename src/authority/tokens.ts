@@ -64,7 +64,7 @@ export function createToken(ca: Authority, req: TokenRequest): CreatedToken {
   if (req.kind === "agent") {
     ({ roles, ttlMs: certTtlMs } = checkAgentRequest({ name, roles: req.roles ?? [], ttl: req.certTtl }, ca.reloadPolicy()));
   } else {
-    ({ dns, ips, ttlMs: certTtlMs } = checkHostRequest({ name, dns: req.dns, ips: req.ips, ttl: req.certTtl ?? DEFAULT_TTL.host }));
+    ({ dns, ips, ttlMs: certTtlMs } = checkHostRequest({ name, dns: req.dns, ips: req.ips, ttl: req.certTtl ?? DEFAULT_TTL.host }, ca.reloadPolicy()));
   }
   const now = ca.clock();
   const { id, secret } = newTokenSecret();

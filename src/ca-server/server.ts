@@ -8,7 +8,7 @@ import Fastify from "fastify";
 import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import type { Authority } from "../authority/authority.js";
-import { DEFAULT_CRL_VALIDITY_MS } from "../authority/crl-publisher.js";
+import { DEFAULT_CRL_VALIDITY_MS } from "../authority/crl-validity.js";
 import { writeFileAtomic } from "../tls-files/atomic-file.js";
 import { refuse } from "./answer.js";
 import { CrlCache } from "./crl-cache.js";

@@ -184,8 +184,13 @@ export async function startHost(o: HostOptions): Promise<Host> {
   // rejectUnauthorized: false on purpose: the gate rejects, with a reason (see handshake-gate.ts).
   // No `crl` option: revocation is the in-memory set (DESIGN.md, "Why not OpenSSL's CRL check").
   // No renegotiation: a TLS 1.2 renegotiation could present another certificate than the one
-  // the gate judged, and each one costs the host a handshake.
-  const context = { minVersion: "TLSv1.2", secureOptions: constants.SSL_OP_NO_RENEGOTIATION } as const;
+  // the gate judged, and each one costs the host a handshake. Forward-secret suites only (TLS 1.3;
+  // TLS 1.2 with ECDHE): no RSA key transport, which host certificates (no keyEncipherment) do not allow.
+  const context = {
+    minVersion: "TLSv1.2",
+    secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
+    ciphers: "TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+  } as const;
   const app = Fastify({
     https: { ...context, key, cert: chain, ca: clientTrust({ cert: chain, key, ca: trust }), requestCert: true, rejectUnauthorized: false, handshakeTimeout: limits.handshakeTimeoutMs, ...requestTimeouts(limits) },
     requestTimeout: limits.requestTimeoutMs,

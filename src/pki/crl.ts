@@ -14,6 +14,8 @@ export interface CrlEntry {
   serial: string;
   revokedAt: Date;
   reason: RevocationReason;
+  /** When the key was (suspected) compromised or the certificate otherwise became invalid. */
+  invalidityDate?: Date | undefined;
 }
 
 export interface CrlParams {
@@ -31,6 +33,7 @@ const OID = {
   authorityKeyIdentifier: "2.5.29.35",
   cRLNumber: "2.5.29.20",
   reasonCode: "2.5.29.21",
+  invalidityDate: "2.5.29.24",
 } as const;
 
 const SIGNATURE: Record<KeyType, { oid: string; hash: string | null; nullParams: boolean }> = {
@@ -50,16 +53,16 @@ function algorithmIdentifier(type: KeyType): Buffer {
 const extension = (id: string, value: Buffer): Buffer => der.sequence(der.oid(id), der.tlv(der.TAG.OCTET_STRING, value));
 
 const reasonExtensions = new Map<RevocationReason, Buffer>(
-  Object.entries(REVOCATION_REASONS).map(([name, code]) => [
-    name as RevocationReason,
-    der.sequence(extension(OID.reasonCode, der.tlv(der.TAG.ENUMERATED, Buffer.from([code])))),
-  ]),
+  Object.entries(REVOCATION_REASONS).map(([name, code]) => [name as RevocationReason, extension(OID.reasonCode, der.tlv(der.TAG.ENUMERATED, Buffer.from([code])))]),
 );
+
+/** RFC 5280 5.3.2: always GeneralizedTime, whatever the year. */
+const invalidityDate = (date: Date): Buffer => extension(OID.invalidityDate, der.generalizedTime(date));
 
 function entry(e: CrlEntry): Buffer {
   // RFC 5280 5.3.1: omit the reason code rather than say "unspecified".
-  const ext = e.reason === "unspecified" ? [] : [reasonExtensions.get(e.reason)!];
-  return der.sequence(der.integerFromHex(e.serial), der.time(e.revokedAt), ...ext);
+  const ext = [...(e.reason === "unspecified" ? [] : [reasonExtensions.get(e.reason)!]), ...(e.invalidityDate ? [invalidityDate(e.invalidityDate)] : [])];
+  return der.sequence(der.integerFromHex(e.serial), der.time(e.revokedAt), ...(ext.length > 0 ? [der.sequence(...ext)] : []));
 }
 
 /** The certificate's subject Name exactly as encoded in it (a CRL's issuer must match byte for byte). */

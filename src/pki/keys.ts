@@ -1,7 +1,8 @@
-// Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted by
-// Node's crypto: PBES2/AES-256-CBC, the same format `openssl pkcs8 -topk8 -v2 aes256` writes).
+// Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted: PBES2 with
+// PBKDF2-SHA256 and AES-256-CBC, see key-encryption.ts; read back by Node's crypto).
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from "node:crypto";
 import { ZtmcpError } from "../common/errors.js";
+import { encryptPrivateKeyInfo } from "./key-encryption.js";
 
 const subtle = webcrypto.subtle;
 
@@ -52,11 +53,8 @@ export async function generateKeyPair(type: KeyType): Promise<KeyPair> {
 /** PKCS#8 PEM; encrypted with the passphrase when one is given. */
 export async function exportPrivateKeyPem(key: CryptoKey, passphrase?: string): Promise<string> {
   const der = Buffer.from(await subtle.exportKey("pkcs8", key));
-  const keyObject = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const pem = passphrase
-    ? keyObject.export({ format: "pem", type: "pkcs8", cipher: "aes-256-cbc", passphrase })
-    : keyObject.export({ format: "pem", type: "pkcs8" });
-  return pem.toString();
+  if (passphrase) return encryptPrivateKeyInfo(der, passphrase);
+  return createPrivateKey({ key: der, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString();
 }
 
 export function isEncryptedPem(pem: string): boolean {

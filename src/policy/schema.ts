@@ -18,6 +18,8 @@ export const POLICY_SCHEMA = {
   properties: {
     $schema: { type: "string" },
     trustDomain: { type: "string", pattern: TRUST_DOMAIN_PATTERN },
+    hostMaxTtl: { type: "string", pattern: DURATION, description: "the longest lifetime the CA gives a host certificate (default 7d)" },
+    crlMaxValidity: { type: "string", pattern: DURATION, description: "the longest validity (nextUpdate - thisUpdate) of the intermediate CRL (default 7d, at most 30d)" },
     roles: {
       type: "object",
       maxProperties: 256,

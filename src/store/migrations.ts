@@ -65,6 +65,10 @@ export const MIGRATIONS: readonly string[] = [
     serial     TEXT
   ) STRICT;
   `,
+  // 3: when a revoked certificate became invalid (RFC 5280 5.3.2 invalidityDate), if the operator knows.
+  `
+  ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -13,7 +13,7 @@ import type { AuditEntry, CaSettings, CaStore, CertRecord, CertSummary, CrlName,
 import { TokenStatements } from "./sqlite-tokens.js";
 
 const BUSY_TIMEOUT_MS = 30_000;
-const SUMMARY_COLUMNS = "serial, name, kind, roles, subject, spiffe_id, key_type, not_before, not_after, issued_at, fingerprint, revoked_at, reason";
+const SUMMARY_COLUMNS = "serial, name, kind, roles, subject, spiffe_id, key_type, not_before, not_after, issued_at, fingerprint, revoked_at, reason, invalidity_date";
 
 interface CertRow {
   serial: string;
@@ -30,6 +30,7 @@ interface CertRow {
   cert_pem: string;
   revoked_at: number | null;
   reason: string | null;
+  invalidity_date: number | null;
 }
 
 const fromRow = (r: CertRow): CertRecord => ({
@@ -47,6 +48,7 @@ const fromRow = (r: CertRow): CertRecord => ({
   certPem: r.cert_pem,
   revokedAt: r.revoked_at === null ? undefined : new Date(r.revoked_at),
   reason: (r.reason ?? undefined) as RevocationReason | undefined,
+  ...(r.invalidity_date === null ? {} : { invalidityDate: new Date(r.invalidity_date) }),
 });
 
 const toRow = (c: CertRecord): CertRow => ({
@@ -64,6 +66,7 @@ const toRow = (c: CertRecord): CertRow => ({
   cert_pem: c.certPem,
   revoked_at: c.revokedAt?.getTime() ?? null,
   reason: c.reason ?? null,
+  invalidity_date: c.invalidityDate?.getTime() ?? null,
 });
 
 const isSqliteError = (e: unknown, ...codes: string[]): boolean =>
@@ -85,14 +88,14 @@ export class SqliteStore implements CaStore {
   ) {
     this.tokens = new TokenStatements(db);
     this.statements = {
-      insert: db.prepare(`INSERT INTO certificates VALUES (@serial, @name, @kind, @roles, @subject, @spiffe_id, @key_type,
-        @not_before, @not_after, @issued_at, @fingerprint, @cert_pem, @revoked_at, @reason)`),
+      insert: db.prepare(`INSERT INTO certificates (${SUMMARY_COLUMNS}, cert_pem) VALUES (@serial, @name, @kind, @roles, @subject, @spiffe_id, @key_type,
+        @not_before, @not_after, @issued_at, @fingerprint, @revoked_at, @reason, @invalidity_date, @cert_pem)`),
       bySerial: db.prepare("SELECT * FROM certificates WHERE serial = ?"),
       byName: db.prepare("SELECT * FROM certificates WHERE name = ? ORDER BY issued_at DESC, rowid DESC"),
       all: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates ORDER BY issued_at DESC, rowid DESC`),
       active: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC`),
-      revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL"),
-      revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?"),
+      revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ?, invalidity_date = ? WHERE serial = ? AND revoked_at IS NULL"),
+      revoked: db.prepare("SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE revoked_at IS NOT NULL AND not_after >= ?"),
       crl: db.prepare("SELECT assigned, published FROM crls WHERE name = ?"),
       reserveCrl: db.prepare("UPDATE crls SET assigned = MAX(assigned, published) + 1 WHERE name = ? RETURNING assigned"),
       setCrl: db.prepare("UPDATE crls SET assigned = ?, published = ? WHERE name = ?"),
@@ -218,11 +221,11 @@ export class SqliteStore implements CaStore {
     });
   }
 
-  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint {
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry, invalidityDate?: Date): bigint {
     return this.db
       .transaction(() => {
         for (const serial of serials) {
-          const changed = this.statements.revoke.run(revokedAt.getTime(), reason, serial).changes;
+          const changed = this.statements.revoke.run(revokedAt.getTime(), reason, invalidityDate?.getTime() ?? null, serial).changes;
           if (changed !== 1) {
             // Rolls the whole transaction back: a half-applied revocation is never committed.
             throw this.findBySerial(serial)
@@ -237,9 +240,9 @@ export class SqliteStore implements CaStore {
       .immediate();
   }
 
-  *revokedEntries(now: Date): Iterable<RevokedEntry> {
-    for (const r of this.statements.revoked.iterate(now.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string }>) {
-      yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason };
+  *revokedEntries(cutoff: Date): Iterable<RevokedEntry> {
+    for (const r of this.statements.revoked.iterate(cutoff.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string; invalidity_date: number | null }>) {
+      yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason, ...(r.invalidity_date === null ? {} : { invalidityDate: new Date(r.invalidity_date) }) };
     }
   }
 

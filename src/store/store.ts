@@ -29,6 +29,7 @@ export interface CertRecord {
   certPem: string;
   revokedAt?: Date | undefined;
   reason?: RevocationReason | undefined;
+  invalidityDate?: Date | undefined;
 }
 
 /** A record without its PEM: what listing many certificates needs. */
@@ -62,6 +63,7 @@ export interface RevokedEntry {
   serial: string;
   revokedAt: Date;
   reason: RevocationReason;
+  invalidityDate?: Date | undefined;
 }
 
 export interface RowCounts {
@@ -117,9 +119,9 @@ export interface CaStore {
    * One transaction: marks the serials revoked and reserves the next intermediate CRL number.
    * Throws ALREADY_REVOKED (and changes nothing) if any of them is already revoked.
    */
-  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint;
-  /** Revoked certificates that have not expired at `now` (expired ones may leave the CRL, RFC 5280 3.3). */
-  revokedEntries(now: Date): Iterable<RevokedEntry>;
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry, invalidityDate?: Date): bigint;
+  /** Revoked certificates whose notAfter is at or after `cutoff` (the publisher keeps expired ones a while, RFC 5280 3.3). */
+  revokedEntries(cutoff: Date): Iterable<RevokedEntry>;
   crlState(crl: CrlName): CrlState;
   /**
    * Runs `write(number)` holding the store's write lock, then records `number` as both assigned
