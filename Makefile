@@ -10,6 +10,9 @@ TTL ?=
 REASON ?= unspecified
 HOST ?= 127.0.0.1
 PORT ?= 8443
+CA_PORT ?= 9443
+METRICS_PORT ?= 9464
+HOST_TTL ?= 10m
 SOURCES := $(shell find src -name '*.ts' 2>/dev/null) tsconfig.json tsconfig.build.json
 
 .PHONY: help install build docs typecheck lint test test-only soak bench ca-init cert server-cert revoke crl serve demo-certs clean tools
@@ -86,8 +89,11 @@ demo-certs: ca-init
 	@[ -f $(CERTS_DIR)/localhost/cert.pem ] || $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue-server localhost
 	@[ -f $(CERTS_DIR)/demo/cert.pem ] || $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) cert issue demo --role reader
 
-serve: demo-certs
-	exec $(ZTMCP) --ca-dir $(CA_DIR) --certs-dir $(CERTS_DIR) serve --host $(HOST) --port $(PORT) --identity $(CERTS_DIR)/localhost
+# The mesh running itself: the online CA, the host and the demo agent enrolled with tokens, the
+# host fetching CRLs from the CA and renewing its own certificate (scripts/serve-mesh.sh).
+serve: build
+	@scripts/ensure-tools.sh openssl curl
+	CA_DIR=$(CA_DIR) CERTS_DIR=$(CERTS_DIR) HOST=$(HOST) PORT=$(PORT) CA_PORT=$(CA_PORT) METRICS_PORT=$(METRICS_PORT) HOST_TTL=$(HOST_TTL) scripts/serve-mesh.sh
 
 clean:
 	rm -rf dist

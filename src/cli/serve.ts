@@ -25,6 +25,7 @@ interface ServeArgs {
   "ca-url": string | undefined;
   "metrics-port": number | undefined;
   "metrics-host": string;
+  renew: boolean;
 }
 
 const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
@@ -104,7 +105,8 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" })
       .option("ca-url", { type: "string", describe: "the online CA (ztmcp ca serve), e.g. https://127.0.0.1:9443: CRLs fetched from it every 2 s; trust from <identity>/ca.pem" })
       .option("metrics-port", { type: "number", describe: "serve Prometheus metrics on http://<metrics-host>:<port>/metrics" })
-      .option("metrics-host", { type: "string", default: "127.0.0.1", describe: "address of the metrics listener" }),
+      .option("metrics-host", { type: "string", default: "127.0.0.1", describe: "address of the metrics listener" })
+      .option("renew", { type: "boolean", default: false, describe: "renew the host's own certificate from the online CA at ~2/3 of its life (--ca-url, or the identity's ca-url file) and serve the new one at once" }),
   run: async (argv, ctx) => {
     checkPort(argv.port);
     const lockout = parseLockout(argv.lockout);
@@ -149,6 +151,10 @@ export const serveCommand = defineCommand<ServeArgs>({
       await catalog.close();
       throw new ZtmcpError("LISTEN_FAILED", `cannot listen for metrics on ${argv.metricsHost}:${String(argv.metricsPort)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (choose another --metrics-port)`);
     });
+    // The renewal loop lives with the agent's side (bridge/renew); the host only hot-reloads what it writes.
+    const renewal = argv.renew
+      ? (await import("../bridge/renew/loop.js")).startRenewal({ identityDir, caUrl: caUrl?.href, log: ctx.log, onRenewed: () => void host.reloadIdentity() })
+      : undefined;
     process.stdout.write(banner(host.url, ctx.certsDir));
     await new Promise<void>((resolve) => {
       const stop = (signal: NodeJS.Signals): void => {
@@ -164,6 +170,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       };
       process.on("SIGINT", stop).on("SIGTERM", stop).on("SIGHUP", reload);
     });
+    renewal?.stop();
     await metrics?.close();
     await catalog.close();
     return { text: "", data: { url: host.url, stopped: true } };

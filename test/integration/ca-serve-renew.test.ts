@@ -104,13 +104,13 @@ test("a certificate from another CA (same names) cannot renew, by mTLS or signed
 test("a host renews with a request signed by its current key; a stale or re-signed request is refused", async () => {
   const ca = await onlineCa();
   try {
-    const held = await enrolled(ca, "web", { kind: "host", dns: ["web.internal"], ips: ["127.0.0.1"] });
+    const held = await enrolled(ca, "web", { kind: "host", dns: ["localhost"], ips: ["127.0.0.1"] });
     const key = await importPrivateKeyPem(held.keyPem);
     const chain = certificateBlocks(held.chainPem);
     const ok = await ca.post("/renew", signRenewRequest({ csr: await newCsr(), chain, key, now: new Date() }));
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
     const cert = new X509Certificate(ok.body.certificate as string);
-    assert.equal(cert.subjectAltName, "URI:spiffe://mesh.local/host/web, DNS:web.internal, IP Address:127.0.0.1");
+    assert.equal(cert.subjectAltName, "URI:spiffe://mesh.local/host/web, DNS:localhost, IP Address:127.0.0.1");
     assert.deepEqual(cert.keyUsage, ["1.3.6.1.5.5.7.3.1"]);
     const stale = await ca.post("/renew", signRenewRequest({ csr: await newCsr(), chain, key, now: new Date(Date.now() - 6 * 60_000) }));
     assert.equal(stale.status, 403);

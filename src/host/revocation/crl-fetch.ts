@@ -41,8 +41,8 @@ export class CrlFetcher {
 
   constructor(private readonly o: CrlFetchOptions) {}
 
-  /** One round over every target; true when every CRL was fetched (changed or not) and accepted. */
-  async poll(): Promise<boolean> {
+  /** One round over every target; true when every CRL was fetched (changed or not) and accepted. `notify: false`: no onChange (the first round, before anyone reads the files). */
+  async poll({ notify = true }: { notify?: boolean } = {}): Promise<boolean> {
     let changed = false;
     let ok = true;
     for (const target of this.o.targets) {
@@ -50,7 +50,7 @@ export class CrlFetcher {
       if (outcome === "updated") changed = true;
       if (outcome === "rejected" || outcome === "unreachable") ok = false;
     }
-    if (changed) this.o.onChange();
+    if (changed && notify) this.o.onChange();
     return ok;
   }
 

@@ -1,6 +1,7 @@
 // Where the host's CRLs come from: the CA directory's files (the host beside the CA), or the
 // online CA (`caUrl`): fetched into the host's own state directory and then read like any CRL
 // file, so both paths pass the same checks (signature, issuer, never backwards, stale → closed).
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../common/log.js";
 import { createTlsFetch, type MtlsFetch } from "../../tls-files/mtls-fetch.js";
@@ -33,6 +34,7 @@ export async function crlSources(o: CrlSourceOptions): Promise<CrlSources> {
     return { files: o.crlFiles ?? [join(o.caDir, "root.crl.pem"), join(o.caDir, "intermediate.crl.pem")], close: () => Promise.resolve() };
   }
   const base = o.caUrl.replace(/\/+$/, "");
+  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const files = [join(o.stateDir, "fetched-root.crl.pem"), join(o.stateDir, "fetched-intermediate.crl.pem")];
   const tls: MtlsFetch = createTlsFetch({ ca: o.trust }, { connections: 1 });
   const fetcher = new CrlFetcher({
@@ -47,7 +49,7 @@ export async function crlSources(o: CrlSourceOptions): Promise<CrlSources> {
   });
   // The first round before the revocation list starts: a host that cannot reach the CA starts
   // only from CRLs it fetched before (or kept in its state), never from none.
-  await fetcher.poll();
+  await fetcher.poll({ notify: false });
   return {
     files,
     fetcher,

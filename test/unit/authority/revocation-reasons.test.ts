@@ -73,10 +73,10 @@ test("a store from before invalidity dates is upgraded by the next writing comma
   const caDir = join(dir, "ca");
   const log = captureLog("silent").log;
   await Authority.init({ caDir, log });
-  // Back to the first schema: what a CA created by the previous release has.
+  // Back to the schema before invalidity dates (2: with tokens), as a CA of that release has it.
   const db = new Database(join(caDir, "ca.db"));
   db.exec("ALTER TABLE certificates DROP COLUMN invalidity_date");
-  db.pragma("user_version = 1");
+  db.pragma("user_version = 2");
   db.close();
   const ca = await Authority.open({ caDir, certsDir: join(dir, "certs"), log });
   const issued = await ca.issue({ name: "b", roles: ["reader"] });
