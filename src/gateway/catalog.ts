@@ -7,6 +7,7 @@ import type {
   Prompt,
   ReadResourceResult,
   Resource,
+  ResourceTemplate,
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Identity } from "../policy/identity.js";
@@ -43,6 +44,8 @@ export interface Catalog {
   listPrompts(): Promise<Prompt[]>;
   getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult>;
   listResources(): Promise<Resource[]>;
+  /** Resource templates (RFC 6570); a resources/read of a URI one matches is routed to its source. */
+  listResourceTemplates(): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult>;
   /** Called when any source's list changes; returns an unsubscribe function. */
   onListChanged(listener: (what: "tools" | "prompts" | "resources") => void): () => void;

@@ -11,15 +11,12 @@ import {
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
-  type Prompt,
-  type Resource,
-  type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
-import { NAME_LITERAL } from "../policy/schema.js";
 import type { CallContext } from "./catalog.js";
+import { UpstreamLists, type ListKind } from "./upstream-lists.js";
 
-export type ListKind = "tools" | "prompts" | "resources";
+export type { ListKind } from "./upstream-lists.js";
 
 /** A fresh transport per connection attempt; `kill` ends a hung peer without waiting for it. */
 export interface UpstreamConnection {
@@ -48,7 +45,6 @@ type State = "connecting" | "ready" | "waiting" | "closed";
 const CLIENT_INFO = { name: "ztmcp-gateway", version: "0.1.0" };
 /** A connection that lived this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_MS = 10_000;
-const MAX_PAGES = 100;
 const CLOSE_GRACE_MS = 1_000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const TIMEOUT: number = ErrorCode.RequestTimeout;
@@ -56,11 +52,8 @@ const CLOSED: number = ErrorCode.ConnectionClosed;
 
 export class Upstream {
   readonly name: string;
-  tools: readonly Tool[] = [];
-  prompts: readonly Prompt[] = [];
-  resources: readonly Resource[] = [];
-  /** The URIs of `resources`, so routing a resources/read is a lookup, not a scan. */
-  resourceUris: ReadonlySet<string> = new Set();
+  /** What it offers, as last listed (kept while it is down, so clients' lists do not churn). */
+  readonly lists: UpstreamLists;
   private state: State = "connecting";
   private client: Client | undefined;
   private connection: UpstreamConnection | undefined;
@@ -80,6 +73,7 @@ export class Upstream {
   constructor(private readonly options: UpstreamOptions) {
     this.name = options.name;
     this.log = options.log.child({ upstream: options.name });
+    this.lists = new UpstreamLists(options.name, this.log);
     this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
     this.started = this.connect();
   }
@@ -170,7 +164,7 @@ export class Upstream {
       this.state = "ready";
       this.connectedAt = Date.now();
       this.startHealthChecks(client);
-      this.log.info({ event: "upstream.ready", upstreamPid: connection.pid, tools: this.tools.length, prompts: this.prompts.length, resources: this.resources.length }, "upstream ready");
+      this.log.info({ event: "upstream.ready", upstreamPid: connection.pid, tools: this.lists.tools.length, prompts: this.lists.prompts.length, resources: this.lists.resources.length, resourceTemplates: this.lists.resourceTemplates.length }, "upstream ready");
       for (const kind of ["tools", "prompts", "resources"] as const) this.emit(kind);
     } catch (e) {
       connection?.kill?.();
@@ -227,44 +221,9 @@ export class Upstream {
     }
   }
 
-  private async fetchList(client: Client, kind: ListKind): Promise<void> {
-    const capabilities = client.getServerCapabilities() ?? {};
-    if (!capabilities[kind]) return;
-    const items: unknown[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const params = cursor === undefined ? {} : { cursor };
-      const options = { timeout: Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) };
-      const result =
-        kind === "tools"
-          ? await client.listTools(params, options).then((r) => ({ items: r.tools, next: r.nextCursor }))
-          : kind === "prompts"
-            ? await client.listPrompts(params, options).then((r) => ({ items: r.prompts, next: r.nextCursor }))
-            : await client.listResources(params, options).then((r) => ({ items: r.resources, next: r.nextCursor }));
-      items.push(...result.items);
-      cursor = result.next;
-      if (cursor === undefined) break;
-    }
-    if (client !== this.client) return;
-    if (kind === "tools") this.tools = this.namable(kind, items as Tool[]);
-    else if (kind === "prompts") this.prompts = this.namable(kind, items as Prompt[]);
-    else {
-      this.resources = items as Resource[];
-      this.resourceUris = new Set(this.resources.map((r) => r.uri));
-    }
-  }
-
-  /**
-   * Only names the policy can reason about: `__` inside an upstream's own name would let
-   * `fs__delete__read_y` match a reader's `*__read_*`, and other characters could not be
-   * matched literally. Such tools and prompts are dropped, and logged.
-   */
-  private namable<T extends { name: string }>(kind: ListKind, items: T[]): T[] {
-    return items.filter((item) => {
-      const ok = NAME_LITERAL.test(item.name) && !item.name.includes("__");
-      if (!ok) this.log.warn({ event: "upstream.name_refused", list: kind, name: item.name.slice(0, 200) }, "upstream name refused: not a policy-matchable name without __");
-      return ok;
-    });
+  private fetchList(client: Client, kind: ListKind): Promise<void> {
+    const timeout = Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return this.lists.fetch(client, kind, { timeout }, () => client === this.client);
   }
 
   private emit(kind: ListKind): void {

@@ -27,6 +27,7 @@ function builtins(): Catalog {
     listPrompts: () => Promise.resolve([]),
     getPrompt: nothing,
     listResources: () => Promise.resolve([]),
+    listResourceTemplates: () => Promise.resolve([]),
     readResource: nothing,
     onListChanged: () => () => undefined,
     close: () => Promise.resolve(),
@@ -89,13 +90,9 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     assert.ok(prompt.messages.length > 0);
   });
 
-  test("an upstream's own refusal of an unknown tool reaches the caller", async () => {
-    const outcome = await gateway.callTool("notes__no_such_tool", {}, ctx()).then(
-      (r) => (r.isError === true ? "tool error" : "success"),
-      (e: unknown) => (e instanceof McpError ? "json-rpc error" : "other"),
-    );
-    assert.notEqual(outcome, "success");
-    assert.notEqual(outcome, "other");
+  test("a tool the upstream never listed is refused -32602 by the gateway, not forwarded", async () => {
+    await assert.rejects(gateway.callTool("notes__no_such_tool", {}, ctx()), (e: McpError) => e.code === (ErrorCode.InvalidParams as number) && /unknown tool/.test(e.message));
+    assert.equal(notes.calls.get("no_such_tool"), undefined);
   });
 
   test("progress from the upstream reaches the caller, and cancelling aborts the call", async () => {
@@ -173,15 +170,15 @@ describe("gateway namespacing against confusable names", () => {
     });
   }
 
-  test("upstream tools and prompts whose own name holds __ or characters a policy cannot match are dropped and logged", async () => {
+  test("upstream tools and prompts whose own name holds __ or characters outside the MCP tool-name alphabet are dropped and logged", async () => {
     const capture = captureLog();
-    const gateway = new GatewayCatalog(builtins(), [namedUpstream("fs", ["read_x", "delete__read_y", "bad name", "ok.v2:run/x-1"], ["p__q", "summary"], capture)]);
+    const gateway = new GatewayCatalog(builtins(), [namedUpstream("fs", ["read_x", "delete__read_y", "bad name", "ok.v2-x_1", "ok.v2:run/x-1"], ["p__q", "summary"], capture)]);
     try {
       await gateway.started();
-      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["whoami", "fs__read_x", "fs__ok.v2:run/x-1"]);
+      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["whoami", "fs__read_x", "fs__ok.v2-x_1"]);
       assert.deepEqual((await gateway.listPrompts()).map((p) => p.name), ["fs__summary"]);
       const refused = capture.events.filter((e) => e.event === "upstream.name_refused").map((e) => e.name);
-      assert.deepEqual(refused.sort(), ["bad name", "delete__read_y", "p__q"]);
+      assert.deepEqual(refused.sort(), ["bad name", "delete__read_y", "ok.v2:run/x-1", "p__q"]);
     } finally {
       await gateway.close();
     }
