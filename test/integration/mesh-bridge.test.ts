@@ -24,7 +24,7 @@ const LONG_OPERATION = "everything__trigger-long-running-operation";
 const POLICY: PolicyDocument = {
   trustDomain: "mesh.local",
   roles: {
-    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"] },
+    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"], resources: ["demo://resource/dynamic/text/*"] },
     sleeper: { tools: ["sleeper__sleep"] },
   },
 };
@@ -105,6 +105,16 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     const routed = await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "notes__read_note");
     assert.equal(routed.upstream, "notes");
     assert.equal((await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "everything__echo")).upstream, "everything");
+  });
+
+  test("resource templates come through namespaced and filtered by policy, and a templated URI reads from its upstream", async () => {
+    const { resourceTemplates } = await bridged.client.listResourceTemplates();
+    // The reader may read dynamic text resources only: the blob template is filtered out.
+    assert.deepEqual(resourceTemplates.map((t) => [t.name.split("__")[0], t.uriTemplate]), [["everything", "demo://resource/dynamic/text/{resourceId}"]]);
+    const read = await bridged.client.readResource({ uri: "demo://resource/dynamic/text/1" });
+    assert.match((read.contents[0] as { text: string }).text, /^Resource 1:/);
+    await assert.rejects(bridged.client.readResource({ uri: "demo://resource/dynamic/blob/1" }), (e: McpError) => e.code === RPC.FORBIDDEN);
+    assert.equal((await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.method === "resources/read" && e.decision === "allow")).upstream, "everything");
   });
 
   test("an upstream's tools/list_changed reaches connected clients (direct and bridged), whose refreshed list shows the new tool", async () => {

@@ -12,6 +12,7 @@ import {
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   ErrorCode,
   McpError,
@@ -142,6 +143,9 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
   );
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => ({
     resources: permitted(extra, "resource", await deps.catalog.listResources(), (r) => r.uri),
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_req, extra) => ({
+    resourceTemplates: permitted(extra, "resource", await deps.catalog.listResourceTemplates(), (t) => t.uriTemplate),
   }));
   server.setRequestHandler(
     ...validated(ReadResourceRequestSchema, async (req, extra) => {

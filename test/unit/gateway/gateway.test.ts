@@ -77,6 +77,18 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     assert.equal(read.contents[0]?.uri, resources[0]!.uri);
   });
 
+  test("lists resource templates namespaced, and routes a read of a URI one matches to its upstream", async () => {
+    const templates = await gateway.listResourceTemplates();
+    const text = templates.find((t) => t.uriTemplate === "demo://resource/dynamic/text/{resourceId}");
+    assert.ok(text, JSON.stringify(templates));
+    assert.match(text.name, /^everything__/);
+    const read = await gateway.readResource("demo://resource/dynamic/text/1", ctx());
+    assert.equal(read.contents[0]?.uri, "demo://resource/dynamic/text/1");
+    assert.match((read.contents[0] as { text: string }).text, /^Resource 1:/);
+    assert.equal(upstreamOf(gateway, "demo://resource/dynamic/text/1", "uri"), "everything");
+    await assert.rejects(gateway.readResource("demo://resource/nowhere/1", ctx()), (e: McpError) => e.code === (ErrorCode.InvalidParams as number));
+  });
+
   test("routes calls to the right upstream, presenting our certificate to the HTTP one", async () => {
     assert.equal(text(await gateway.callTool("everything__echo", { message: "hi" }, ctx())), "Echo: hi");
     assert.equal(text(await gateway.callTool("notes__read_note", { id: "7" }, ctx())), "note 7");
