@@ -217,3 +217,29 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     await b.client.close();
   });
 });
+
+describe("the starter policy with the documented example upstream", () => {
+  let fixture: HostFixture;
+  let gateway: GatewayCatalog;
+
+  before(async () => {
+    // docs/mesh.md's example config (server-everything, installed here rather than fetched by npx).
+    gateway = buildGateway(parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } } })), builtinCatalog(), captureLog().log);
+    await gateway.started();
+    // No policy given: the fixture writes defaultPolicyDocument, the starter policy `ca init` writes.
+    fixture = await startHostFixture({ host: { catalog: gateway } });
+  });
+  after(async () => {
+    await fixture.close();
+    await gateway.close();
+  });
+
+  test("a reader sees and calls the example's read tools (get-sum), and none that act", async () => {
+    const reader = await fixture.connect(await fixture.agent("starter-reader", { roles: ["reader"] }));
+    const names = (await reader.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("everything__get-sum"), names.join(","));
+    assert.ok(!names.includes("everything__trigger-long-running-operation") && !names.includes("everything__toggle-simulated-logging"), names.join(","));
+    assert.match(text(await reader.client.callTool({ name: "everything__get-sum", arguments: { a: 2, b: 3 } })), /\b5\b/);
+    await reader.close();
+  });
+});
