@@ -8,12 +8,14 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
   McpError,
+  type RequestId,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
 import type { CallContext } from "./catalog.js";
+import { forwardedCapabilities, linkToCaller, type CallerSession } from "./caller-link.js";
 import { UpstreamLists, type ListKind } from "./upstream-lists.js";
 
 export type { ListKind } from "./upstream-lists.js";
@@ -38,6 +40,10 @@ export interface UpstreamOptions {
   /** How often an idle upstream is pinged (0: never) and how long a ping may take. */
   healthIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Set for an upstream that runs for one session: its server→client requests go to this caller. */
+  caller?: CallerSession | undefined;
+  /** Connect on the first `started`, not at construction (a session's upstream waits for its initialize). */
+  deferStart?: boolean;
 }
 
 type State = "connecting" | "ready" | "waiting" | "closed";
@@ -65,17 +71,23 @@ export class Upstream {
   private retryTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(what: ListKind) => void>();
+  /** The caller's requests now in flight here, oldest first (a per-session upstream's questions ride on the newest). */
+  private readonly inFlight = new Set<RequestId>();
   private readonly log: Logger;
   private readonly backoff: { baseMs: number; maxMs: number };
-  /** Settles after the first connection attempt, whatever its outcome. */
-  readonly started: Promise<void>;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.name = options.name;
     this.log = options.log.child({ upstream: options.name });
     this.lists = new UpstreamLists(options.name, this.log);
     this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
-    this.started = this.connect();
+    if (options.deferStart !== true) void this.started;
+  }
+
+  /** Settles after the first connection attempt, whatever its outcome (making it, if deferred). */
+  get started(): Promise<void> {
+    return (this.starting ??= this.connect());
   }
 
   get ready(): boolean {
@@ -101,6 +113,8 @@ export class Upstream {
       ...(ctx ? { signal: ctx.signal } : {}),
       ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
     };
+    const id = ctx?.requestId;
+    if (id !== undefined) this.inFlight.add(id);
     try {
       return await send(client, options);
     } catch (e) {
@@ -114,10 +128,18 @@ export class Upstream {
         throw new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" went away during ${method} (${this.lastProblem}); it is being restarted`, { upstream: this.name });
       }
       throw e;
+    } finally {
+      if (id !== undefined) this.inFlight.delete(id);
     }
   }
 
+  /** Passes the caller's `notifications/roots/list_changed` on (per-session upstreams only declare roots). */
+  rootsChanged(): void {
+    void this.client?.sendRootsListChanged().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
+    const pid = this.connection?.pid;
     this.state = "closed";
     this.generation++;
     clearTimeout(this.retryTimer);
@@ -131,6 +153,7 @@ export class Upstream {
     clearTimeout(grace);
     this.connection?.kill?.();
     await closing;
+    if (this.connection) this.log.info({ event: "upstream.stopped", upstreamPid: pid }, "upstream stopped");
   }
 
   private unavailable(): McpError {
@@ -142,7 +165,10 @@ export class Upstream {
     if (this.state === "closed") return;
     this.state = "connecting";
     const generation = ++this.generation;
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const caller = this.options.caller;
+    const capabilities = forwardedCapabilities(caller);
+    const client = new Client(CLIENT_INFO, { capabilities });
+    if (caller) linkToCaller(client, caller, capabilities, () => [...this.inFlight].pop(), this.log);
     let connection: UpstreamConnection | undefined;
     try {
       connection = this.options.connect();

@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CreateMessageRequestSchema, ListRootsRequestSchema, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { builtinCatalog } from "../../src/gateway/builtin-tools.js";
 import { buildGateway, type GatewayCatalog } from "../../src/gateway/gateway.js";
 import { parseGatewayConfig } from "../../src/gateway/config.js";
@@ -15,6 +16,7 @@ import type { PolicyDocument } from "../../src/policy/policy.js";
 import { NODE_ARGS, ROOT, ztmcpAsync } from "../helpers/cli.js";
 import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
+import { createMtlsFetch } from "../../src/tls-files/mtls-fetch.js";
 import { startHttpUpstream, type HttpUpstream } from "../fixtures/http-upstream.js";
 
 const EVERYTHING = fileURLToPath(new URL("../../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
@@ -241,5 +243,86 @@ describe("the starter policy with the documented example upstream", () => {
     assert.ok(!names.includes("everything__trigger-long-running-operation") && !names.includes("everything__toggle-simulated-logging"), names.join(","));
     assert.match(text(await reader.client.callTool({ name: "everything__get-sum", arguments: { a: 2, b: 3 } })), /\b5\b/);
     await reader.close();
+  });
+});
+
+describe("server→client requests through the gateway: a perSession server-everything and SDK clients that declare sampling and roots", () => {
+  let fixture: HostFixture;
+  let gateway: GatewayCatalog;
+  let gatewayLog: CapturedLog;
+
+  before(async () => {
+    gatewayLog = captureLog();
+    const config = parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"], perSession: true } } }));
+    gateway = buildGateway(config, builtinCatalog(), gatewayLog.log);
+    await gateway.started();
+    // The starter policy: operators may call every upstream tool.
+    fixture = await startHostFixture({ host: { catalog: gateway } });
+  });
+  after(async () => {
+    await fixture.close();
+    await gateway.close();
+  });
+
+  /** An SDK client over mTLS that declares sampling and roots and answers them itself. */
+  async function capableClient(agent: Agent): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close: () => Promise<void> }> {
+    const mtls = createMtlsFetch(agent.tls, { connections: 2 });
+    const transport = new StreamableHTTPClientTransport(new URL(fixture.url), { fetch: mtls.fetch });
+    const client = new Client({ name: "capable", version: "0" }, { capabilities: { sampling: {}, roots: { listChanged: true } } });
+    client.setRequestHandler(CreateMessageRequestSchema, (req) => {
+      return { model: "test-model", role: "assistant", content: { type: "text", text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` } };
+    });
+    client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///work/project", name: "project" }] }));
+    await client.connect(transport);
+    return {
+      client,
+      transport,
+      close: async () => {
+        await transport.terminateSession().catch(() => undefined);
+        await client.close();
+        await mtls.close();
+      },
+    };
+  }
+
+  test("sampling and roots requests from the session's own upstream reach its caller, which alone is advertised those capabilities", async () => {
+    const agent = await fixture.agent("capable-op", { roles: ["operator"] });
+    const capable = await capableClient(agent);
+    const plain = await fixture.connect(agent);
+    try {
+      const names = (await capable.client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes("everything__trigger-sampling-request") && names.includes("everything__get-roots-list"), names.join(","));
+      // A caller that declared nothing gets an upstream that was offered nothing.
+      assert.ok(!(await plain.client.listTools()).tools.some((t) => t.name === "everything__trigger-sampling-request"));
+
+      const sampled = text(await capable.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "hello", maxTokens: 5 } }));
+      assert.match(sampled, /sampled: .*hello/);
+      assert.match(sampled, /test-model/);
+      assert.match(text(await capable.client.callTool({ name: "everything__get-roots-list", arguments: {} })), /file:\/\/\/work\/project/);
+      await gatewayLog.waitFor((e) => e.event === "upstream.caller_request" && e.method === "sampling/createMessage" && e.outcome === "answered");
+
+      // One upstream process per session, stopped with it.
+      const pids = gatewayLog.events.filter((e) => e.event === "upstream.ready").map((e) => e.upstreamPid);
+      assert.equal(new Set(pids).size, pids.length);
+      assert.ok(pids.length >= 2, JSON.stringify(pids));
+      const mine = gatewayLog.events.filter((e) => e.event === "upstream.ready").length;
+      await capable.close();
+      await gatewayLog.waitFor((e) => e.event === "upstream.stopped");
+      assert.equal(gatewayLog.events.filter((e) => e.event === "upstream.ready").length, mine);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test("a reader cannot call the sampling tool of its own per-session upstream: the policy applies as to any tool", async () => {
+    const reader = await capableClient(await fixture.agent("capable-reader", { roles: ["reader"] }));
+    try {
+      const names = (await reader.client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.includes("everything__trigger-sampling-request") && names.includes("everything__get-roots-list"), names.join(","));
+      await assert.rejects(reader.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "x" } }), (e: McpError) => e.code === RPC.FORBIDDEN);
+      assert.match(text(await reader.client.callTool({ name: "everything__get-roots-list", arguments: {} })), /file:\/\/\/work\/project/);
+    } finally {
+      await reader.close();
+    }
   });
 });
