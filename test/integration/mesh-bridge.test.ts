@@ -38,12 +38,15 @@ interface Bridged {
   exited: Promise<number | null>;
 }
 
-/** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host. */
+/** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host; `client` may be given, unconnected. */
 async function throughBridge(url: string, agent: Agent, ...options: string[]): Promise<Bridged> {
+  return bridgeWith(new Client({ name: `bridged-${agent.name}`, version: "0" }), url, agent, ...options);
+}
+
+async function bridgeWith(client: Client, url: string, agent: Agent, ...options: string[]): Promise<Bridged> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [...NODE_ARGS, "connect", url, "--identity", agent.dir, ...options], cwd: ROOT, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: `bridged-${agent.name}`, version: "0" });
   await client.connect(transport);
   // StdioClientTransport keeps the child private; its close event is the only exit signal it offers.
   const exited = new Promise<number | null>((resolve) => {
@@ -264,15 +267,21 @@ describe("server→client requests through the gateway: a perSession server-ever
     await gateway.close();
   });
 
-  /** An SDK client over mTLS that declares sampling and roots and answers them itself. */
-  async function capableClient(agent: Agent): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close: () => Promise<void> }> {
-    const mtls = createMtlsFetch(agent.tls, { connections: 2 });
-    const transport = new StreamableHTTPClientTransport(new URL(fixture.url), { fetch: mtls.fetch });
+  /** An SDK client that declares sampling and roots and answers them itself (not connected). */
+  function answering(): Client {
     const client = new Client({ name: "capable", version: "0" }, { capabilities: { sampling: {}, roots: { listChanged: true } } });
     client.setRequestHandler(CreateMessageRequestSchema, (req) => {
       return { model: "test-model", role: "assistant", content: { type: "text", text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` } };
     });
     client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///work/project", name: "project" }] }));
+    return client;
+  }
+
+  /** That client over mTLS. */
+  async function capableClient(agent: Agent): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close: () => Promise<void> }> {
+    const mtls = createMtlsFetch(agent.tls, { connections: 2 });
+    const transport = new StreamableHTTPClientTransport(new URL(fixture.url), { fetch: mtls.fetch });
+    const client = answering();
     await client.connect(transport);
     return {
       client,
@@ -323,6 +332,16 @@ describe("server→client requests through the gateway: a perSession server-ever
       assert.match(text(await reader.client.callTool({ name: "everything__get-roots-list", arguments: {} })), /file:\/\/\/work\/project/);
     } finally {
       await reader.close();
+    }
+  });
+
+  test("through ztmcp connect too (as the Inspector's UI reaches us): the bridge relays the upstream's sampling request and the answer", async () => {
+    const bridged = await bridgeWith(answering(), fixture.url, await fixture.agent("bridged-op", { roles: ["operator"] }));
+    try {
+      const sampled = text(await bridged.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "via bridge", maxTokens: 5 } }));
+      assert.match(sampled, /sampled: .*via bridge/);
+    } finally {
+      await bridged.client.close();
     }
   });
 });
