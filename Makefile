@@ -43,7 +43,7 @@ docs: install
 	node --import tsx scripts/docs/errors-md.ts
 
 tools:
-	@scripts/ensure-tools.sh openssl curl
+	@scripts/ensure-tools.sh openssl curl promtool:prometheus
 
 typecheck: install
 	npm run typecheck

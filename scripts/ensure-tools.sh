@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system tools tests and benchmarks use (openssl, curl, nginx…) when missing.
-# Debian packages through apt-get; needs root (as in CI) or passwordless sudo.
+# Debian packages through apt-get; needs root (as in CI) or passwordless sudo. An argument is a
+# command that is also its package's name, or `command:package` (promtool:prometheus).
 set -euo pipefail
 missing=()
-for tool in "$@"; do
-  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("$tool")
+for spec in "$@"; do
+  tool=${spec%%:*}
+  command -v "$tool" >/dev/null 2>&1 || [ -x "/usr/sbin/$tool" ] || missing+=("${spec#*:}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "ensure-tools: installing ${missing[*]}" >&2

@@ -46,7 +46,8 @@ async function startZtmcpHost(spec: ServerSpec): Promise<number> {
     policy: BENCH_POLICY,
     log,
     ...(catalog ? { catalog } : {}),
-    limits: { maxSessionsPerIdentity: 1_000 },
+    // One bench agent holds 1,000 idle connections and many concurrent callers: no per-identity connection cap.
+    limits: { maxSessionsPerIdentity: 1_000, maxConnectionsPerIdentity: 0 },
   });
   process.on("message", (m) => {
     if (m === "stop") void host.close().then(() => process.exit(0));

@@ -5,24 +5,27 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import { buildLeafCertificate, fingerprint256, toPem, type Issuer } from "../pki/certificate.js";
+import { buildLeafCertificate, fingerprint256, toPem, type SigningIssuer } from "../pki/certificate.js";
 import { parseReason, type RevocationReason } from "../pki/revocation-reason.js";
-import { exportPrivateKeyPem, generateKeyPair } from "../pki/keys.js";
+import { exportPrivateKeyPem, generateKeyPair, type KeyPair, type KeyType } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { normalizeSerial, randomSerial } from "../pki/serial.js";
-import { loadPolicy, type Policy } from "../policy/policy.js";
-import { SqliteStore } from "../store/sqlite.js";
-import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName } from "../store/store.js";
+import { DEFAULT_CRL_MAX_VALIDITY, loadPolicy, type Policy } from "../policy/policy.js";
+import { parseDuration } from "../common/duration.js";
+import { openStore } from "../store/open.js";
+import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs, type StagedFile } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
-import { DEFAULT_CRL_VALIDITY_MS, PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
+import { crlValidity } from "./crl-validity.js";
 import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
-import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
-import { writeP12 } from "./p12.js";
+import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
+import { p12Password, writeP12 } from "./p12.js";
+import { pemSigners, type SignerSource } from "./signers.js";
 import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
 
 export type { CertView, Issued } from "./cert-view.js";
@@ -43,6 +46,25 @@ export interface AuthorityOptions {
   now?: () => Date;
   /** Serial generator; tests force collisions with it. */
   serials?: () => string;
+  /** The CA's state; defaults to the SQLite store in `<caDir>/ca.db` (see store/open.ts). */
+  store?: CaStore;
+  /** Who signs; defaults to the PEM keys in caDir, decrypted with `passphrase`. */
+  signers?: SignerSource;
+}
+
+/**
+ * A key that was born elsewhere (enrollment, renewal): only its public half, checked by the caller
+ * (CSR signature). Its certificate is recorded without files, spending `token` in the same transaction.
+ */
+export interface ExternalKey {
+  type: KeyType;
+  publicKey: CryptoKey;
+  action: "ca.enroll" | "ca.renew";
+  via: "token" | "mtls" | "signed-request";
+  /** Who asked: the token id or the presented certificate's serial. */
+  by: string;
+  token?: TokenUse;
+  logDetails?: Record<string, unknown>;
 }
 
 export interface RevokeResult {
@@ -59,7 +81,8 @@ export class Authority {
   private readonly now: () => Date;
   private readonly serials: () => string;
   private policyValue: Policy | undefined;
-  private intermediateValue: Issuer | undefined;
+  private intermediateValue: SigningIssuer | undefined;
+  private readonly signers: SignerSource;
   private caPemValue: string | undefined;
   private readonly settingsValue: CaSettings;
   private readonly inventory: Inventory;
@@ -73,6 +96,7 @@ export class Authority {
     this.actor = o.actor ?? osActor();
     this.now = o.now ?? (() => new Date());
     this.serials = o.serials ?? randomSerial;
+    this.signers = o.signers ?? pemSigners(this.files, o.passphrase);
     this.settingsValue = store.settings();
     this.inventory = new Inventory(store, this.now);
   }
@@ -83,7 +107,7 @@ export class Authority {
 
   /** Opens the CA (CA_NOT_FOUND, STORE_CORRUPT, STORE_FOREIGN) and repairs what a crash left behind. */
   static async open(o: AuthorityOptions): Promise<Authority> {
-    const store = SqliteStore.open(new CaFiles(o.caDir).db);
+    const store = o.store ?? openStore({ kind: "sqlite", path: new CaFiles(o.caDir).db, ...(o.now ? { now: o.now } : {}) });
     try {
       const authority = new Authority(store, o);
       await authority.recover();
@@ -111,13 +135,31 @@ export class Authority {
     return this.policyValue;
   }
 
-  private async intermediate(): Promise<Issuer> {
-    this.intermediateValue ??= await this.files.loadIssuer("intermediate", this.o.passphrase);
+  private async intermediate(): Promise<SigningIssuer> {
+    this.intermediateValue ??= await this.signers.load("intermediate");
     return this.intermediateValue;
   }
 
-  private publish(crl: CrlName, issuer: Issuer, now: Date, validityMs = DEFAULT_CRL_VALIDITY_MS): PublishedCrl {
+  private publish(crl: CrlName, issuer: SigningIssuer, now: Date, validityMs = this.crlValidity(crl, issuer, now, undefined)): Promise<PublishedCrl> {
     return publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs, actor: this.actor, log: this.log });
+  }
+
+  private crlValidity(crl: CrlName, issuer: SigningIssuer, now: Date, requestedMs: number | undefined): number {
+    return crlValidity(crl, { requestedMs, capMs: this.crlCapMs(requestedMs !== undefined), now, issuerNotAfter: issuer.cert.notAfter });
+  }
+
+  /**
+   * The intermediate CRL's cap from the policy. An explicit `crl --validity` needs a valid policy;
+   * a revocation or recovery must not be blocked by a broken one, and then uses the default cap.
+   */
+  private crlCapMs(strict: boolean): number {
+    try {
+      return this.policy().crlMaxValidityMs;
+    } catch (e) {
+      if (strict || !(e instanceof ZtmcpError)) throw e;
+      this.log.warn({ event: "ca.crl", code: e.code }, "policy unreadable: the intermediate CRL uses the default cap");
+      return parseDuration(DEFAULT_CRL_MAX_VALIDITY);
+    }
   }
 
   private async recover(): Promise<void> {
@@ -135,47 +177,80 @@ export class Authority {
     const state = this.store.crlState("intermediate");
     if (state.assigned > state.published && !unfinished.has("intermediate")) unfinished.set("intermediate", []);
     for (const [crl, markers] of unfinished) {
-      let issuer: Issuer;
+      let issuer: SigningIssuer;
       try {
-        issuer = crl === "intermediate" ? await this.intermediate() : await this.files.loadIssuer("root", this.o.passphrase);
+        issuer = crl === "intermediate" ? await this.intermediate() : await this.signers.load("root");
       } catch (e) {
         if (!(e instanceof ZtmcpError)) throw e;
         this.log.warn({ event: "ca.recover", action: "crl_pending", crl, code: e.code }, `the ${crl} CRL is behind the store; the next command that can use its CA key publishes it`);
         continue;
       }
       this.log.warn({ event: "ca.recover", action: "crl_republished", crl }, "publishing a CRL an interrupted command did not finish");
-      this.publish(crl, issuer, now);
+      await this.publish(crl, issuer, now);
       for (const m of markers) rmSync(m, { force: true });
     }
   }
 
-  async issue(req: AgentIssueRequest): Promise<Issued> {
+  async issue(req: AgentIssueRequest, external?: ExternalKey): Promise<Issued> {
     const policy = this.policy();
     const { roles, ttlMs } = checkAgentRequest(req, policy);
     if (policy.trustDomain !== this.settingsValue.trustDomain) {
       this.log.warn({ event: "ca.policy_mismatch", policy: policy.trustDomain, ca: this.settingsValue.trustDomain }, "the policy's trustDomain differs from the CA's; certificates use the CA's");
     }
-    return await this.sign(req, "agent", roles, ttlMs, [], []);
+    return await this.sign(req, "agent", roles, ttlMs, [], [], external);
   }
 
-  async issueServer(req: HostIssueRequest): Promise<Issued> {
-    const { dns, ips, ttlMs } = checkHostRequest(req);
-    return await this.sign(req, "host", [], ttlMs, dns, ips);
+  async issueServer(req: HostIssueRequest, external?: ExternalKey): Promise<Issued> {
+    const { dns, ips, ttlMs } = checkHostRequest(req, this.policy());
+    return await this.sign(req, "host", [], ttlMs, dns, ips, external);
   }
 
-  private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[]): Promise<Issued> {
+  /** The policy as the file says now: the online CA re-reads it for every enrollment and renewal. */
+  reloadPolicy(): Policy {
+    this.policyValue = undefined;
+    return this.policy();
+  }
+
+  /** The root certificate (PEM): the trust bundle and the fingerprint enrollment tokens pin. */
+  rootPem(): string {
+    this.caPemValue ??= this.files.readCertPem("root");
+    return this.caPemValue;
+  }
+
+  /** The issuing CA's certificate: renewals check that the presented certificate is its child. */
+  async issuingCertificate(): Promise<SigningIssuer["cert"]> {
+    return (await this.intermediate()).cert;
+  }
+
+  /** The clock, for the online CA's token and renewal checks. */
+  get clock(): () => Date {
+    return this.now;
+  }
+
+  /** Who runs this authority (the OS user): recorded on tokens it creates. */
+  get actorName(): string {
+    return this.actor;
+  }
+
+  get logger(): Logger {
+    return this.o.log;
+  }
+
+  private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[], external?: ExternalKey): Promise<Issued> {
     const name = checkName(req.name);
     const { org, trustDomain } = this.settingsValue;
     const issuer = await this.intermediate();
+    checkPermitted(issuer.cert, { trustDomain, kind, name, dns, ips });
+    const p12 = req.p12 ? p12Password() : undefined;
     const now = this.now();
     const notAfter = new Date(now.getTime() + ttl);
     if (notAfter > issuer.cert.notAfter) {
       throw new ZtmcpError("TTL_EXCEEDS_CA", `the certificate would outlive the issuing CA (until ${issuer.cert.notAfter.toISOString()})`);
     }
-    const keys = await generateKeyPair(req.keyType ?? "p256");
-    const keyPem = await exportPrivateKeyPem(keys.privateKey);
-    this.caPemValue ??= this.files.readCertPem("root");
-    const caPem = this.caPemValue;
+    // An enrollment or renewal brings its public key; the private key never comes here.
+    const keys = external ?? (await generateKeyPair(req.keyType ?? "p256"));
+    const keyPem = external ? "" : await exportPrivateKeyPem((keys as KeyPair).privateKey);
+    const caPem = this.rootPem();
     const intermediatePem = toPem(issuer.cert);
     for (let attempt = 1; ; attempt++) {
       const serial = this.serials();
@@ -209,17 +284,18 @@ export class Authority {
         fingerprint: fingerprint256(cert.rawData),
         certPem,
       };
-      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem };
+      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem, ...(p12?.generated ? { p12Password: p12.value } : {}) };
       try {
-        this.commit(record, issued, req);
+        this.commit(record, issued, external ? { ...req, writeFiles: false } : req, p12?.value, external);
       } catch (e) {
         if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
         throw e;
       }
       this.log.info(
         {
-          event: "ca.issue",
-          actor: this.actor,
+          event: external?.action ?? "ca.issue",
+          actor: external?.by ?? this.actor,
+          ...(external ? { via: external.via, ...external.logDetails } : {}),
           kind,
           name,
           serial: record.serial,
@@ -239,10 +315,16 @@ export class Authority {
   }
 
   /** Files to staging, record (the commit point), staging → version, `..data` → version. */
-  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest): void {
-    const audit = { action: "ca.issue", actor: this.actor, serial: record.serial, subject: record.subject, details: { name: record.name, kind: record.kind, roles: record.roles, notBefore: issued.notBefore, notAfter: issued.notAfter } };
+  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest, p12Password: string | undefined, external?: ExternalKey): void {
+    const audit = {
+      action: external?.action ?? "ca.issue",
+      actor: external?.by ?? this.actor,
+      serial: record.serial,
+      subject: record.subject,
+      details: { name: record.name, kind: record.kind, roles: record.roles, notBefore: issued.notBefore, notAfter: issued.notAfter, ...(external ? { via: external.via, ...external.logDetails } : {}) },
+    };
     if (req.writeFiles === false) {
-      this.store.insertCertificate(record, audit);
+      this.store.insertCertificate(record, audit, external?.token);
       return;
     }
     const files: StagedFile[] = [
@@ -251,7 +333,7 @@ export class Authority {
       { file: "chain.pem", data: issued.chainPem, mode: 0o644 },
       { file: "ca.pem", data: issued.caPem, mode: 0o644 },
     ];
-    const staging = this.dirs.stage(record.name, record.serial, files, req.p12 ? (dir) => { writeP12(dir, record.name); } : undefined);
+    const staging = this.dirs.stage(record.name, record.serial, files, p12Password === undefined ? undefined : (dir) => { writeP12(dir, record.name, p12Password); });
     failpoint("issue.staged");
     try {
       this.store.insertCertificate(record, audit);
@@ -267,7 +349,7 @@ export class Authority {
     const dir = this.dirs.dirOf(record.name);
     issued.dir = dir;
     for (const f of files) issued.files[f.file] = join(dir, f.file);
-    if (req.p12) issued.files["cert.p12"] = join(dir, "cert.p12");
+    if (p12Password !== undefined) issued.files["cert.p12"] = join(dir, "cert.p12");
   }
 
   list(options: { all?: boolean } = {}): CertView[] {
@@ -279,10 +361,17 @@ export class Authority {
     return this.inventory.show(target);
   }
 
-  /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL. */
-  async revoke(target: string, reason: RevocationReason = "unspecified"): Promise<RevokeResult> {
+  /**
+   * Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL.
+   * `invalidityDate`: when the key was (suspected) compromised; not after the revocation itself.
+   */
+  async revoke(target: string, reason: RevocationReason = "unspecified", options: { invalidityDate?: Date | undefined } = {}): Promise<RevokeResult> {
     parseReason(reason);
     const now = this.now();
+    const { invalidityDate } = options;
+    if (invalidityDate && invalidityDate.getTime() > now.getTime()) {
+      throw new ZtmcpError("BAD_INVALIDITY_DATE", `the invalidity date ${invalidityDate.toISOString()} is after the revocation (${now.toISOString()})`);
+    }
     const { by, records } = this.inventory.resolve(target);
     const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
     if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
@@ -292,33 +381,38 @@ export class Authority {
     // Load the signing key before the commit: a wrong passphrase must change nothing.
     const issuer = await this.intermediate();
     const serials = chosen.map((r) => r.serial);
-    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details: { target, reason } });
+    const details = { target, reason, ...(invalidityDate ? { invalidityDate: invalidityDate.toISOString() } : {}) };
+    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details }, invalidityDate);
     failpoint("revoke.recorded");
     const revoked = serials.map((s) => viewOf(this.store.findBySerial(s)!, now));
     for (const r of revoked) {
       this.log.info(
-        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, notBefore: r.notBefore, notAfter: r.notAfter },
+        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, invalidityDate: r.invalidityDate, notBefore: r.notBefore, notAfter: r.notAfter },
         "revoked a certificate",
       );
     }
-    const crl = this.publish("intermediate", issuer, now);
+    const crl = await this.publish("intermediate", issuer, now);
     return { revoked, crl };
   }
 
-  /** Re-publishes both CRLs (the root's only when its key is here; it may live offline). */
-  async publishCrls(options: { validityMs?: number } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
+  /**
+   * Re-publishes both CRLs (the root's only when its key is here; it may live offline), each with
+   * its own validity; both are checked (crl-validity.ts) before either is published.
+   */
+  async publishCrls(options: { validityMs?: number | undefined; rootValidityMs?: number | undefined } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
     const now = this.now();
-    const validityMs = options.validityMs ?? DEFAULT_CRL_VALIDITY_MS;
     const intermediate = await this.intermediate();
-    const root = this.files.hasKey("root") ? await this.files.loadIssuer("root", this.o.passphrase) : undefined;
+    const intermediateMs = this.crlValidity("intermediate", intermediate, now, options.validityMs);
+    const root = this.signers.has("root") ? await this.signers.load("root") : undefined;
+    const rootMs = root && this.crlValidity("root", root, now, options.rootValidityMs);
     const published: PublishedCrl[] = [];
     const skipped: string[] = [];
-    if (root) published.push(this.publish("root", root, now, validityMs));
+    if (root) published.push(await this.publish("root", root, now, rootMs));
     else {
       skipped.push("root");
       this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
     }
-    published.push(this.publish("intermediate", intermediate, now, validityMs));
+    published.push(await this.publish("intermediate", intermediate, now, intermediateMs));
     return { published, skipped };
   }
 }

@@ -19,6 +19,7 @@ export interface CertView {
   status: CertStatus;
   revokedAt?: string | undefined;
   reason?: RevocationReason | undefined;
+  invalidityDate?: string | undefined;
   fingerprint: string;
 }
 
@@ -30,6 +31,8 @@ export interface Issued extends CertView {
   certPem: string;
   chainPem: string;
   caPem: string;
+  /** The .p12 password when ztmcp generated it: shown to the caller once, stored nowhere. */
+  p12Password?: string | undefined;
 }
 
 export function viewOf(r: CertSummary, now: Date): CertView {
@@ -46,6 +49,7 @@ export function viewOf(r: CertSummary, now: Date): CertView {
     issuedAt: r.issuedAt.toISOString(),
     status: statusOf(r, now),
     ...(r.revokedAt ? { revokedAt: r.revokedAt.toISOString(), reason: r.reason } : {}),
+    ...(r.invalidityDate ? { invalidityDate: r.invalidityDate.toISOString() } : {}),
     fingerprint: r.fingerprint,
   };
 }

@@ -7,13 +7,20 @@ import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { buildIntermediateCertificate, buildRootCertificate, fingerprint256, toPem } from "../pki/certificate.js";
 import { exportPrivateKeyPem, generateKeyPair, type KeyType } from "../pki/keys.js";
-import { checkTrustDomain } from "../pki/names.js";
+import { normalizeCrlUrl } from "../pki/crl-url.js";
+import { parseCidr } from "../pki/ip-address.js";
+import { describeConstraints, type NameConstraints } from "../pki/name-constraints.js";
+import { checkDnsName, checkTrustDomain, MAX_RDN_LENGTH } from "../pki/names.js";
 import { randomSerial } from "../pki/serial.js";
-import { defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
-import { SqliteStore } from "../store/sqlite.js";
+import { parseDuration } from "../common/duration.js";
+import { DEFAULT_CRL_MAX_VALIDITY, defaultPolicyDocument, loadPolicy } from "../policy/policy.js";
+import { createStore } from "../store/open.js";
+import { softwareSigner } from "../pki/signer.js";
 import { fsyncDir, writeFileAtomic, writeFileDurable } from "../tls-files/atomic-file.js";
 import { CaFiles } from "./ca-files.js";
-import { publishCrl, DEFAULT_CRL_VALIDITY_MS } from "./crl-publisher.js";
+import { publishCrl } from "./crl-publisher.js";
+import { crlValidity } from "./crl-validity.js";
+import { checkNewPassphrase } from "./passphrase.js";
 import { processAlive } from "./recovery.js";
 
 const YEAR = 365 * 86_400_000;
@@ -29,6 +36,10 @@ export interface InitOptions {
   trustDomain?: string | undefined;
   keyType?: KeyType | undefined;
   crlUrl?: string | undefined;
+  /** DNS suffixes the intermediate may certify; default `localhost`. */
+  permitDns?: readonly string[] | undefined;
+  /** IP ranges (CIDR) the intermediate may certify; default 127.0.0.0/8 and ::1/128. */
+  permitIp?: readonly string[] | undefined;
   passphrase?: string | undefined;
   log: Logger;
   actor: string;
@@ -51,24 +62,20 @@ export interface InitResult {
   encrypted: boolean;
   policyCreated: boolean;
   policyPath: string;
+  /** The intermediate's permitted subtrees, as text. */
+  permitted: { uris: string[]; dns: string[]; ips: string[] };
   root: CaCertInfo;
   intermediate: CaCertInfo;
 }
 
-function checkCrlUrl(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new ZtmcpError("BAD_CRL_URL", `not a URL: ${JSON.stringify(url)}`);
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new ZtmcpError("BAD_CRL_URL", `CRL URL must be http(s): ${url}`);
-  return url;
-}
+/** The CA certificates are named `<org> Root CA` and `<org> Issuing CA`: both CNs must fit in 64 characters. */
+const MAX_ORG_LENGTH = MAX_RDN_LENGTH - " Issuing CA".length;
 
 function checkOrg(org: string): string {
-  if (org.length === 0 || org.length > 64 || Array.from(org).some((c) => c.charCodeAt(0) < 0x20)) throw new ZtmcpError("BAD_ORG", "the organization must be 1-64 printable characters");
+  const chars = Array.from(org);
+  if (chars.length === 0 || chars.length > MAX_ORG_LENGTH || org.trim() !== org || chars.some((c) => c.charCodeAt(0) < 0x20 || c === "\u007f")) {
+    throw new ZtmcpError("BAD_ORG", `the organization must be 1-${MAX_ORG_LENGTH} printable characters without surrounding spaces (the CA's CN "<org> Issuing CA" is at most ${MAX_RDN_LENGTH})`);
+  }
   return org;
 }
 
@@ -88,11 +95,13 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   const org = checkOrg(o.org ?? "ztmcp");
   const trustDomain = checkTrustDomain(o.trustDomain ?? "mesh.local");
   const keyType = o.keyType ?? "p256";
-  const crlUrl = checkCrlUrl(o.crlUrl);
+  const crlUrl = o.crlUrl === undefined ? undefined : normalizeCrlUrl(o.crlUrl);
+  const permitted = permittedSubtrees(trustDomain, o);
+  if (o.passphrase !== undefined) checkNewPassphrase(o.passphrase, "CA key passphrase");
   const policyPath = o.policyPath ?? files.policy;
   // An existing policy must be valid before anything is written.
   const policyExists = existsSync(policyPath);
-  if (policyExists) loadPolicy(policyPath);
+  const crlCapMs = policyExists ? loadPolicy(policyPath).crlMaxValidityMs : parseDuration(DEFAULT_CRL_MAX_VALIDITY);
 
   mkdirSync(o.caDir, { recursive: true, mode: 0o700 });
   chmodSync(o.caDir, 0o700);
@@ -100,7 +109,7 @@ export async function initCa(o: InitOptions): Promise<InitResult> {
   try {
     // Re-checked under the lock: another init may have finished meanwhile.
     if (existsSync(files.db)) throw caExists(o.caDir);
-    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, policyPath, policyExists });
+    return await createCa(o, files, { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists, crlCapMs });
   } finally {
     rmSync(lock, { force: true });
   }
@@ -111,8 +120,23 @@ interface Checked {
   trustDomain: string;
   keyType: KeyType;
   crlUrl: string | undefined;
+  permitted: NameConstraints;
   policyPath: string;
   policyExists: boolean;
+  crlCapMs: number;
+}
+
+export const DEFAULT_PERMITTED_DNS = ["localhost"];
+export const DEFAULT_PERMITTED_IPS = ["127.0.0.0/8", "::1/128"];
+
+/**
+ * The trust domain as the only URI host (SPIFFE IDs are spiffe://<td>/…), and the DNS and IP
+ * subtrees asked for, each defaulting to loopback: a fresh CA cannot certify public names.
+ */
+function permittedSubtrees(trustDomain: string, o: InitOptions): NameConstraints {
+  const dns = o.permitDns?.length ? o.permitDns : DEFAULT_PERMITTED_DNS;
+  const ips = o.permitIp?.length ? o.permitIp : DEFAULT_PERMITTED_IPS;
+  return { uris: [trustDomain], dns: [...new Set(dns.map(checkDnsName))], ips: ips.map(parseCidr) };
 }
 
 export const INIT_LOCK = ".init.lock";
@@ -137,7 +161,7 @@ function acquireInitLock(caDir: string): string {
 }
 
 async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<InitResult> {
-  const { org, trustDomain, keyType, crlUrl, policyPath, policyExists } = c;
+  const { org, trustDomain, keyType, crlUrl, permitted, policyPath, policyExists } = c;
   const now = o.now ?? new Date();
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
   const rootKeys = await generateKeyPair(keyType);
@@ -152,6 +176,7 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
     notBefore,
     notAfter: new Date(now.getTime() + INTERMEDIATE_LIFETIME_MS),
     crlUrl,
+    permitted,
   });
   const intermediate = { cert: intCert, key: intKeys };
 
@@ -164,12 +189,13 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
   writeFileAtomic(files.chain, toPem(intCert) + toPem(rootCert));
 
   const tempDb = `${files.db}.tmp-${process.pid}`;
-  const store = SqliteStore.create(tempDb, { org, trustDomain, keyType, crlUrl, createdAt: now });
+  const store = createStore({ kind: "sqlite", path: tempDb, now: () => now }, { org, trustDomain, keyType, crlUrl, createdAt: now });
   try {
     for (const [crl, issuer] of [["root", root], ["intermediate", intermediate]] as const) {
-      publishCrl({ store, files, crl, issuer, now, validityMs: DEFAULT_CRL_VALIDITY_MS, actor: o.actor, log: o.log });
+      const validityMs = crlValidity(crl, { requestedMs: undefined, capMs: c.crlCapMs, now, issuerNotAfter: issuer.cert.notAfter });
+      await publishCrl({ store, files, crl, issuer: { cert: issuer.cert, signer: softwareSigner(issuer.key) }, now, validityMs, actor: o.actor, log: o.log });
     }
-    store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase) } });
+    store.audit({ action: "ca.init", actor: o.actor, subject: intCert.subject, serial: intCert.serialNumber.toUpperCase(), details: { org, trustDomain, keyType, encrypted: Boolean(o.passphrase), permitted: describeConstraints(permitted) } });
   } finally {
     store.close();
   }
@@ -191,9 +217,10 @@ async function createCa(o: InitOptions, files: CaFiles, c: Checked): Promise<Ini
     encrypted: Boolean(o.passphrase),
     policyCreated,
     policyPath,
+    permitted: { uris: [...permitted.uris], dns: [...permitted.dns], ips: permitted.ips.map((r) => r.text) },
     root: info(rootCert),
     intermediate: info(intCert),
   };
-  o.log.info({ event: "ca.init", actor: o.actor, org, trustDomain, keyType, encrypted: result.encrypted, root: result.root.serial, intermediate: result.intermediate.serial }, "created the CA");
+  o.log.info({ event: "ca.init", actor: o.actor, org, trustDomain, keyType, encrypted: result.encrypted, permitted: result.permitted, root: result.root.serial, intermediate: result.intermediate.serial }, "created the CA");
   return result;
 }

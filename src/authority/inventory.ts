@@ -5,7 +5,7 @@ import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { checkName } from "../pki/names.js";
 import { isSerial, normalizeSerial } from "../pki/serial.js";
-import { SqliteStore } from "../store/sqlite.js";
+import { openStore } from "../store/open.js";
 import type { CaStore, CertRecord } from "../store/store.js";
 import { CaFiles } from "./ca-files.js";
 import { viewOf, type CertView } from "./cert-view.js";
@@ -25,7 +25,7 @@ export class Inventory {
 
   /** Read-only (STORE_READONLY when SQLite cannot read ca/ without writing it); says so when a crash left repairs for a writing command. */
   static open(o: { caDir: string; log: Logger; now?: () => Date }): Inventory {
-    const store = SqliteStore.open(new CaFiles(o.caDir).db, { readonly: true });
+    const store = openStore({ kind: "sqlite", path: new CaFiles(o.caDir).db, readonly: true });
     try {
       warnIfRepairPending(o.caDir, store, o.log);
     } catch (e) {

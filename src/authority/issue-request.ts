@@ -1,16 +1,17 @@
 // What an issuance asks for, checked before anything is generated or written: names, roles
 // against the policy, lifetimes against the roles' maxTtl, SANs of host certificates.
-import { isIP } from "node:net";
 import { formatDuration, parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
 import type { KeyType } from "../pki/keys.js";
-import { checkRole, type Kind } from "../pki/names.js";
+import type { x509 } from "../pki/crypto-provider.js";
+import { parseIp } from "../pki/ip-address.js";
+import { describeConstraints, namesOutside, readNameConstraints } from "../pki/name-constraints.js";
+import { checkDnsName, checkRole, spiffeId, type Kind } from "../pki/names.js";
 import { MAX_ROLES } from "../pki/role-extension.js";
 import { maxTtlFor } from "../policy/authorize.js";
 import type { Policy } from "../policy/policy.js";
 
 export const DEFAULT_TTL: Record<Kind, string> = { agent: "24h", host: "7d" };
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 export interface CommonIssueRequest {
   name: string;
@@ -51,12 +52,30 @@ export function checkAgentRequest(req: AgentIssueRequest, policy: Policy): { rol
   return { roles, ttlMs };
 }
 
-export function checkHostRequest(req: HostIssueRequest): { dns: string[]; ips: string[]; ttlMs: number } {
-  const dns = [...(req.dns ?? ["localhost"])];
-  const ips = [...(req.ips ?? ["127.0.0.1"])];
-  for (const d of dns) if (!HOSTNAME.test(d)) throw new ZtmcpError("BAD_DNS_NAME", `not a DNS name: ${JSON.stringify(d)}`);
-  for (const ip of ips) if (isIP(ip) === 0) throw new ZtmcpError("BAD_IP", `not an IP address: ${JSON.stringify(ip)}`);
-  return { dns, ips, ttlMs: toMs(req.ttl ?? DEFAULT_TTL.host) };
+/** SANs in canonical form, duplicates folded (DNS names case-insensitively, addresses by their bytes). */
+export function checkHostRequest(req: HostIssueRequest, policy: Policy): { dns: string[]; ips: string[]; ttlMs: number } {
+  const dns = [...new Set((req.dns ?? ["localhost"]).map(checkDnsName))];
+  const ips = [...new Set((req.ips ?? ["127.0.0.1"]).map((ip) => parseIp(ip).text))];
+  const max = policy.hostMaxTtlMs;
+  const ttlMs = req.ttl === undefined ? Math.min(toMs(DEFAULT_TTL.host), max) : toMs(req.ttl);
+  if (ttlMs > max) throw new ZtmcpError("TTL_EXCEEDS_MAX", `TTL ${String(req.ttl)} is above the policy's hostMaxTtl (${formatDuration(max)})`, { maxTtlMs: max });
+  return { dns, ips, ttlMs };
+}
+
+/** NAME_NOT_PERMITTED unless every name of the leaf lies within the issuing CA's name constraints. */
+export function checkPermitted(issuer: x509.X509Certificate, leaf: { trustDomain: string; kind: Kind; name: string; dns: readonly string[]; ips: readonly string[] }): void {
+  const constraints = readNameConstraints(issuer);
+  const outside = namesOutside(constraints, { uris: [spiffeId(leaf.trustDomain, leaf.kind, leaf.name)], dns: leaf.dns, ips: leaf.ips.map((ip) => parseIp(ip).bytes), commonName: leaf.name });
+  if (constraints && outside.length > 0) {
+    const cn = outside.some((n) => n.startsWith("CN:"))
+      ? `; a dotted name without DNS SANs is checked as a DNS name by OpenSSL: use a name without dots (${leaf.name.replaceAll(".", "-")}) or one under a permitted DNS suffix`
+      : "";
+    throw new ZtmcpError(
+      "NAME_NOT_PERMITTED",
+      `${outside.join(", ")} lies outside the issuing CA's name constraints (${describeConstraints(constraints)}), so relying parties would reject the certificate${cn}. The constraints are fixed at \`ca init\` (--permit-dns, --permit-ip)`,
+      { outside },
+    );
+  }
 }
 
 function toMs(ttl: string | number): number {

@@ -12,6 +12,7 @@ import {
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
 import { ZtmcpError } from "../common/errors.js";
+import { RPC } from "../common/jsonrpc-errors.js";
 import type { Logger } from "../common/log.js";
 import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../tls-files/mtls-fetch.js";
 import { boundedFetch } from "./bounded-fetch.js";
@@ -51,10 +52,7 @@ export function checkMaxConnections(n: number | undefined): number {
 }
 
 /** JSON-RPC error code for "the bridge could not deliver this request". */
-export const BRIDGE_ERROR = -32000;
-
-/** The host's code for "certificate revoked or expired while connected" (docs/host.md): no retry helps. */
-const CERTIFICATE_REFUSED = -32005;
+export const BRIDGE_ERROR = RPC.TRANSPORT;
 
 /** The JSON-RPC error the host put in the body of an HTTP refusal, when there is one. */
 function hostRefusal(e: StreamableHTTPError): { code: number; message: string; data?: unknown } | undefined {
@@ -135,7 +133,7 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
           const refusal = hostRefusal(e);
           log.warn({ event: "bridge.http_error", status: e.code, rpcCode: refusal?.code }, refusal?.message ?? e.message);
           if (isJSONRPCRequest(message)) toLocal({ jsonrpc: "2.0", id: message.id, error: refusal ?? { code: BRIDGE_ERROR, message: `host answered HTTP ${String(e.code)}: ${e.message}` } });
-          if (refusal?.code === CERTIFICATE_REFUSED) finish(new ZtmcpError("HOST_REFUSED", `${url.host}: the host refused our certificate: ${refusal.message}`));
+          if (refusal?.code === RPC.CERTIFICATE_REFUSED) finish(new ZtmcpError("HOST_REFUSED", `${url.host}: the host refused our certificate: ${refusal.message}`));
           return;
         }
         if (e instanceof MaybeDelivered) {

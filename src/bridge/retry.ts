@@ -2,6 +2,7 @@
 // written to a connection that then dropped may have run (a tool must never run twice because
 // of the bridge), so only failures to establish a connection at all are retried for requests.
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { backoffDelay } from "../common/backoff.js";
 import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import type { TlsIdentity } from "../tls-files/mtls-fetch.js";
@@ -60,7 +61,7 @@ export async function withRetry<T>(ctx: RetryContext, attempt: () => Promise<T>,
         checkOwnCertificate(ctx.tls.cert, ctx.label);
         throw new ZtmcpError(diagnosis.code, diagnosis.message);
       }
-      const wait = Math.min(retry.maxMs, retry.baseMs * 2 ** n);
+      const wait = backoffDelay(n, retry);
       ctx.log.warn({ event: "bridge.retry", reason: diagnosis.code, attempt: n + 1, retryInMs: wait }, diagnosis.message);
       await delay(wait);
     }

@@ -1,7 +1,8 @@
 // Why a connection to the host failed, in one line a person can act on. Node reports TLS and
-// socket failures as codes buried in `error.cause`; the host destroys a connection it refuses
-// right after the handshake, which reaches us only as a reset, so that case names its likely
-// causes. Our own certificate's validity is checked locally first, where we can be precise.
+// socket failures as codes buried in `error.cause`. A host that refuses our certificate after
+// the handshake answers one HTTP 403 naming the reason (docs/host.md), read by refusalIn(); an
+// older host just resets, so that case names its likely causes. Our own certificate's validity
+// is checked locally first, where we can be precise.
 import { X509Certificate } from "node:crypto";
 import { ZtmcpError, type ErrorCode } from "../common/errors.js";
 
@@ -63,4 +64,25 @@ export function checkOwnCertificate(chainPem: string, label: string, now = new D
   if (now.getTime() < Date.parse(cert.validFrom)) {
     throw new ZtmcpError("IDENTITY_NOT_YET_VALID", `${label}: our certificate is valid only from ${new Date(cert.validFrom).toISOString()} (clock skew?)`);
   }
+}
+
+/**
+ * The host gate's refusal in an HTTP answer (403 or 429 with a JSON-RPC error whose
+ * `data.reason` names it), as one line; undefined for any other answer. A lockout says for how long.
+ */
+export function refusalIn(response: string, url: URL): Diagnosis | undefined {
+  if (!/^HTTP\/1\.[01] (403|429) /.test(response)) return undefined;
+  let error: { message?: unknown; data?: { reason?: unknown; retryAfterSeconds?: unknown } } | undefined;
+  try {
+    error = (JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)) as { error?: typeof error }).error;
+  } catch {
+    return undefined;
+  }
+  const reason = error?.data?.reason;
+  if (typeof reason !== "string") return undefined;
+  const said = typeof error?.message === "string" ? error.message.replace(/^client certificate refused: /, "") : reason;
+  if (reason === "too_many_connections") return { code: "HOST_REFUSED", message: `${url.host}: the host refused this connection: ${said}`, transient: true };
+  const wait = error?.data?.retryAfterSeconds;
+  const detail = reason === "locked_out" && typeof wait === "number" ? `this address is locked out for another ${wait} s after too many refused certificates` : said;
+  return { code: "HOST_REFUSED", message: `${url.host}: the host refused our certificate: ${detail}`, transient: false };
 }

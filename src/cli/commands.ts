@@ -6,5 +6,8 @@ import { certCommand } from "./cert.js";
 import { crlCommand } from "./crl.js";
 import { connectCommand } from "./connect.js";
 import { serveCommand } from "./serve.js";
+import { tokenCommand } from "./token.js";
+import { enrollCommand } from "./enroll.js";
+import { renewCommand } from "./renew.js";
 
-export const commands = [versionCommand, caCommand, certCommand, crlCommand, serveCommand, connectCommand] as unknown as CommandModule<never>[];
+export const commands = [versionCommand, caCommand, certCommand, tokenCommand, crlCommand, serveCommand, connectCommand, enrollCommand, renewCommand] as unknown as CommandModule<never>[];

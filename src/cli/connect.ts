@@ -3,6 +3,7 @@
 import { basename } from "node:path";
 import { ZtmcpError } from "../common/errors.js";
 import { defineCommand } from "./command.js";
+import { env } from "./env.js";
 
 interface ConnectArgs {
   url: string;
@@ -10,9 +11,6 @@ interface ConnectArgs {
   ca: string | undefined;
   "max-connections": number;
 }
-
-/** Diagnostics stay quiet unless asked: a desktop client shows stderr to its user. */
-const explicitLogLevel = (): boolean => process.argv.includes("--log-level") || process.env.ZTMCP_LOG_LEVEL !== undefined;
 
 export const connectCommand = defineCommand<ConnectArgs>({
   command: "connect <url>",
@@ -22,7 +20,13 @@ export const connectCommand = defineCommand<ConnectArgs>({
       .positional("url", { type: "string", demandOption: true, describe: "the host's MCP endpoint, https://host:port/mcp" })
       .option("identity", { type: "string", demandOption: true, describe: "certificate directory, certs/<name>" })
       .option("ca", { type: "string", describe: "PEM roots to trust for the host (default <identity>/ca.pem)" })
-      .option("max-connections", { type: "number", default: 4, describe: "connections to the host, i.e. calls in flight at once (1..64)" }),
+      .option("max-connections", { type: "number", default: 4, describe: "connections to the host, i.e. calls in flight at once (1..64)" })
+      // Diagnostics stay quiet unless asked: a desktop client shows stderr to its user.
+      .option("log-level", { type: "string", default: env("LOG_LEVEL") ?? "warn", describe: "how much to log on stderr [ZTMCP_LOG_LEVEL]" })
+      // The bridge reads no CA state or policy: keep those global options out of its help.
+      .hide("ca-dir")
+      .hide("certs-dir")
+      .hide("policy"),
   run: async (argv, ctx) => {
     let url: URL;
     try {
@@ -39,10 +43,10 @@ export const connectCommand = defineCommand<ConnectArgs>({
       tls = readIdentity(argv.identity, argv.ca);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new ZtmcpError("IDENTITY_UNREADABLE", `${argv.identity}: cannot read ${basename(err.path ?? "")} (${err.code ?? err.message})`);
+      const what = argv.ca !== undefined && err.path === argv.ca ? `--ca ${argv.ca}` : `${argv.identity}: ${err.path === undefined ? "its files" : basename(err.path)}`;
+      throw new ZtmcpError("IDENTITY_UNREADABLE", `cannot read ${what} (${err.code ?? err.message})`);
     }
-    const log = explicitLogLevel() ? ctx.log : ctx.log.child({}, { level: "warn" });
-    await runBridge({ url, tls, label: argv.identity, log, maxConnections });
+    await runBridge({ url, tls, label: argv.identity, log: ctx.log, maxConnections });
     return undefined;
   },
 });

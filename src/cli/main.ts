@@ -6,6 +6,7 @@ import { ZtmcpError } from "../common/errors.js";
 import { createLogger } from "../common/log.js";
 import type { CommandModule, CommandResult, Context, GlobalOptions } from "./command.js";
 import { commands } from "./commands.js";
+import { env, LOG_LEVELS } from "./env.js";
 
 export interface Io {
   stdout: (text: string) => void;
@@ -35,14 +36,12 @@ function register(y: Argv<GlobalOptions>, module: CommandModule<never>, done: (r
   });
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-const env = (name: string): string | undefined => process.env[`ZTMCP_${name}`] || undefined;
 /** Read from the environment only (secrets, test hooks); declared so that passing one on argv gets a clear error. */
 const ENV_ONLY = ["ca-passphrase", "p12-passphrase", "failpoint"];
 /** `--caPassphrase=x` → `ca-passphrase`. */
 const flagName = (arg: string): string => arg.replace(/^--|=.*$/g, "").replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-export function parser(args: string[], onResult: (r: CommandResult | undefined) => void): Argv<GlobalOptions> {
+export function parser(args: string[], onResult: (r: CommandResult | undefined) => void, modules: readonly CommandModule<never>[] = commands): Argv<GlobalOptions> {
   let y = yargs(args)
     .scriptName("ztmcp")
     // Not yargs' .env("ZTMCP"): with .strict() it turns every ZTMCP_* variable (test hooks,
@@ -51,7 +50,7 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
     .option("certs-dir", { type: "string", default: env("CERTS_DIR") ?? "certs", describe: "where issued certificates are written [ZTMCP_CERTS_DIR]" })
     .option("policy", { type: "string", default: env("POLICY"), describe: "policy file (default <ca-dir>/policy.json) [ZTMCP_POLICY]" })
     .option("json", { type: "boolean", default: env("JSON") === "true" || env("JSON") === "1", describe: "machine-readable output [ZTMCP_JSON]" })
-    .option("log-level", { type: "string", default: env("LOG_LEVEL") ?? "info", choices: LOG_LEVELS, describe: "[ZTMCP_LOG_LEVEL]" })
+    .option("log-level", { type: "string", default: env("LOG_LEVEL") ?? "info", choices: LOG_LEVELS, describe: "how much to log, as JSON lines on stderr [ZTMCP_LOG_LEVEL]" })
     .options(Object.fromEntries(ENV_ONLY.map((name) => [name, { type: "string", hidden: true }] as const)))
     .check(() => {
       const given = args.filter((a) => a.startsWith("--")).map(flagName).find((f) => ENV_ONLY.includes(f));
@@ -69,7 +68,7 @@ export function parser(args: string[], onResult: (r: CommandResult | undefined) 
       // yargs passes no error for its own validation failures (unknown argument, missing value).
       throw (err as Error | undefined) ?? new ZtmcpError("USAGE", msg);
     }) as unknown as Argv<GlobalOptions>;
-  for (const module of commands) y = register(y, module, onResult);
+  for (const module of modules) y = register(y, module, onResult);
   return y;
 }
 
@@ -86,7 +85,11 @@ function asZtmcpError(e: unknown): ZtmcpError {
 }
 
 /** Runs the CLI and returns the exit code (does not call process.exit). */
-export async function main(args: string[], io: Io = defaultIo): Promise<number> {
+/** `ztmcp --version` (yargs' own is off, so that `--json` applies): the `version` command. */
+const withVersionCommand = (args: string[]): string[] => (args.includes("--version") && !args.some((a) => !a.startsWith("-")) ? ["version", ...args.filter((a) => a !== "--version")] : args);
+
+export async function main(argv: string[], io: Io = defaultIo): Promise<number> {
+  const args = withVersionCommand(argv);
   let json = args.includes("--json") || process.env.ZTMCP_JSON === "true";
   try {
     let result: CommandResult | undefined;

@@ -2,9 +2,11 @@
 // reloads the policy, the CRLs and the host's own TLS identity. A long-running command cannot
 // return its banner, so the banner (URL, a working curl line, the connect line) is written to
 // stdout at start.
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, join } from "node:path";
 import { parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
+import { startMetricsServer } from "../common/metrics-server.js";
 import type { LockoutOptions } from "../host/tls/lockout.js";
 import { defineCommand } from "./command.js";
 
@@ -16,9 +18,26 @@ interface ServeArgs {
   "crl-grace": string;
   lockout: string;
   "session-idle": string;
+  "sessions-per-identity": number;
+  "request-timeout": string;
+  "state-dir": string | undefined;
+  "max-connections-per-identity": number;
+  "ca-url": string | undefined;
+  "metrics-port": number | undefined;
+  "metrics-host": string;
 }
 
 const durationOrZero = (text: string): number => (text === "0" ? 0 : parseDuration(text));
+
+const MAX_CONNECTION_CAP = 1_000_000;
+
+/** Open TLS connections one identity may hold; 0 lifts the cap. */
+export function parseConnectionCap(n: number): number {
+  if (!Number.isInteger(n) || n < 0 || n > MAX_CONNECTION_CAP) {
+    throw new ZtmcpError("BAD_CONNECTION_CAP", `--max-connections-per-identity takes a whole number from 0 (no cap) to ${MAX_CONNECTION_CAP}, not ${String(n)}`);
+  }
+  return n;
+}
 
 /** `<threshold>/<window>/<cool-down>`, e.g. 20/1m/5m; `0` turns the lockout off. */
 export function parseLockout(text: string): LockoutOptions {
@@ -43,6 +62,30 @@ export function banner(url: string, certsDir: string): string {
   ].join("\n");
 }
 
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${String(port)}`);
+}
+
+function httpsUrl(text: string, option: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ZtmcpError("BAD_URL", `${option}: not a URL: "${text}"`);
+  }
+  if (url.protocol !== "https:") throw new ZtmcpError("BAD_URL", `${option}: the CA must be reached over https: "${text}"`);
+  return url;
+}
+
+/** What a first run lacks, said with what to run instead of an errno. */
+function preflight(root: string, identityDir: string): void {
+  if (!existsSync(root)) throw new ZtmcpError("CA_NOT_FOUND", `no CA root at ${root}: run \`make serve\` to set everything up, or \`ztmcp ca init\``);
+  const missing = ["chain.pem", "key.pem"].filter((f) => !existsSync(join(identityDir, f)));
+  if (missing.length > 0) {
+    throw new ZtmcpError("HOST_IDENTITY_MISSING", `no host certificate in ${identityDir}/ (${missing.join(", ")} missing): run \`make serve\`, or \`ztmcp cert issue-server ${basename(identityDir)}\` and pass --identity`);
+  }
+}
+
 export const serveCommand = defineCommand<ServeArgs>({
   command: "serve",
   describe: "run the mTLS MCP host",
@@ -53,34 +96,58 @@ export const serveCommand = defineCommand<ServeArgs>({
       .option("identity", { type: "string", describe: "host certificate directory (default <certs-dir>/localhost)" })
       .option("config", { type: "string", describe: "gateway config: upstream MCP servers to serve next to the built-ins" })
       .option("crl-grace", { type: "string", default: "0", describe: "how long past its nextUpdate a CRL is still trusted (then everyone is refused)" })
-      .option("lockout", { type: "string", default: "20/1m/5m", describe: "failed handshakes/window/cool-down before an address is refused; 0 disables" })
-      .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" }),
+      .option("lockout", { type: "string", default: "20/1m/5m", describe: "refused certificates/window/cool-down before an address is locked out (valid certificates are still admitted); 0 disables" })
+      .option("max-connections-per-identity", { type: "number", default: 256, describe: "open TLS connections one client identity may hold; 0: no cap" })
+      .option("state-dir", { type: "string", describe: "the host's own state: the last good CRL of each issuer, for rollback protection across restarts (default <certs-dir>/.host-state/<identity name>)" })
+      .option("session-idle", { type: "string", default: "15m", describe: "evict MCP sessions idle this long" })
+      .option("sessions-per-identity", { type: "number", default: 64, describe: "MCP sessions one certificate may hold (at the cap its least recently used idle one is closed)" })
+      .option("request-timeout", { type: "string", default: "30s", describe: "a request (headers and body) must arrive in full within this (408)" })
+      .option("ca-url", { type: "string", describe: "the online CA (ztmcp ca serve), e.g. https://127.0.0.1:9443: CRLs fetched from it every 2 s; trust from <identity>/ca.pem" })
+      .option("metrics-port", { type: "number", describe: "serve Prometheus metrics on http://<metrics-host>:<port>/metrics" })
+      .option("metrics-host", { type: "string", default: "127.0.0.1", describe: "address of the metrics listener" }),
   run: async (argv, ctx) => {
-    if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) throw new ZtmcpError("BAD_PORT", `invalid port ${argv.port}`);
+    checkPort(argv.port);
     const lockout = parseLockout(argv.lockout);
+    const maxConnectionsPerIdentity = parseConnectionCap(argv.maxConnectionsPerIdentity);
     const crlGraceMs = durationOrZero(argv.crlGrace);
     const sessionIdleMs = parseDuration(argv.sessionIdle);
+    const maxSessionsPerIdentity = argv.sessionsPerIdentity;
+    if (!Number.isInteger(maxSessionsPerIdentity) || maxSessionsPerIdentity < 1 || maxSessionsPerIdentity > 10_000) {
+      throw new ZtmcpError("USAGE", `--sessions-per-identity takes a whole number from 1 to 10000, not ${String(maxSessionsPerIdentity)}`);
+    }
+    const requestTimeoutMs = parseDuration(argv.requestTimeout);
     // Loaded here, not at the top: the host and the SDK cost ~1 s of start-up every other command would pay.
     const [{ builtinCatalog }, { loadGateway }, { startHost }] = await Promise.all([
       import("../gateway/builtin-tools.js"),
       import("../gateway/gateway.js"),
       import("../host/host.js"),
     ]);
+    const identityDir = argv.identity ?? join(ctx.certsDir, "localhost");
+    const caUrl = argv.caUrl === undefined ? undefined : httpsUrl(argv.caUrl, "--ca-url");
+    if (argv.metricsPort !== undefined) checkPort(argv.metricsPort);
+    preflight(caUrl === undefined ? join(ctx.caDir, "root.pem") : join(identityDir, "ca.pem"), identityDir);
     const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,
       port: argv.port,
-      identityDir: argv.identity ?? join(ctx.certsDir, "localhost"),
+      identityDir,
       caDir: ctx.caDir,
+      ...(caUrl === undefined ? {} : { caUrl: caUrl.href, trust: join(identityDir, "ca.pem") }),
       policyPath: ctx.policyPath,
       catalog,
       crlGraceMs,
       lockout,
-      limits: { sessionIdleMs },
+      ...(argv.stateDir === undefined ? {} : { stateDir: argv.stateDir }),
+      limits: { sessionIdleMs, maxSessionsPerIdentity, requestTimeoutMs, maxConnectionsPerIdentity },
       log: ctx.log,
     }).catch(async (e: unknown) => {
       await catalog.close();
       throw e;
+    });
+    const metrics = argv.metricsPort === undefined ? undefined : await startMetricsServer({ registry: host.metrics.registry, host: argv.metricsHost, port: argv.metricsPort, log: ctx.log }).catch(async (e: unknown) => {
+      await host.close();
+      await catalog.close();
+      throw new ZtmcpError("LISTEN_FAILED", `cannot listen for metrics on ${argv.metricsHost}:${String(argv.metricsPort)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (choose another --metrics-port)`);
     });
     process.stdout.write(banner(host.url, ctx.certsDir));
     await new Promise<void>((resolve) => {
@@ -97,6 +164,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       };
       process.on("SIGINT", stop).on("SIGTERM", stop).on("SIGHUP", reload);
     });
+    await metrics?.close();
     await catalog.close();
     return { text: "", data: { url: host.url, stopped: true } };
   },

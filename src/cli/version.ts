@@ -1,12 +1,10 @@
 // `ztmcp version`: the package version (yargs' own --version is off so `--json` applies).
-import { createRequire } from "node:module";
 import { defineCommand } from "./command.js";
-
-const pkg = createRequire(import.meta.url)("../../package.json") as { version: string };
+import { VERSION } from "../common/version.js";
 
 export const versionCommand = defineCommand({
   command: "version",
   describe: "print the ztmcp version",
   builder: (y) => y,
-  run: () => Promise.resolve({ text: `ztmcp ${pkg.version}`, data: { version: pkg.version } }),
+  run: () => Promise.resolve({ text: `ztmcp ${VERSION}`, data: { version: VERSION } }),
 });

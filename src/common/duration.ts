@@ -9,7 +9,9 @@ const UNIT_MS: Record<string, number> = {
   w: 7 * 86_400_000,
   y: 365 * 86_400_000,
 };
-const FORMAT = /^(?:\d{1,9}[smhdwy])+$/;
+/** The duration syntax, also used as a JSON Schema `pattern` (policy, gateway config). */
+export const DURATION_PATTERN = "^(?:[0-9]{1,9}[smhdwy])+$";
+const FORMAT = new RegExp(DURATION_PATTERN);
 const PART = /(\d+)([smhdwy])/g;
 /** Longer than any certificate we would sign (the root lives 10 years). */
 export const MAX_DURATION_MS = 20 * UNIT_MS.y!;

@@ -25,9 +25,11 @@ export const ERRORS = {
   BAD_LOCKOUT: usage("--lockout is not <failures>/<window>/<cool-down> or 0"),
   BAD_MAX_CONNECTIONS: usage("--max-connections is not a whole number in range"),
   BAD_NAME: usage("not a valid certificate name"),
-  BAD_ORG: usage("the organization is not 1-64 printable characters"),
+  BAD_ORG: usage("the organization is not 1-53 printable characters (the CA names \"<org> Issuing CA\" must fit in 64)"),
   BAD_PORT: usage("not a TCP port number"),
-  BAD_REASON: usage("unknown revocation reason"),
+  BAD_CONNECTION_CAP: usage("--max-connections-per-identity is not a whole number from 0 (no cap) to 1000000"),
+  BAD_REASON: usage("an unknown revocation reason, or one that does not apply to a leaf (cACompromise, aACompromise, certificateHold, removeFromCRL)"),
+  BAD_INVALIDITY_DATE: usage("--invalidity-date is not an ISO 8601 date (with a zone when it has a time), or is after the revocation"),
   BAD_ROLE: usage("not a valid role name"),
   BAD_TRUST_DOMAIN: usage("not a valid SPIFFE trust domain"),
   ROLE_REQUIRED: usage("an agent certificate needs at least one role"),
@@ -35,6 +37,8 @@ export const ERRORS = {
   UNKNOWN_ROLE: usage("a role the policy does not define"),
   TTL_EXCEEDS_MAX: usage("the requested lifetime is above the policy's maxTtl for these roles"),
   TTL_EXCEEDS_CA: usage("the certificate would outlive the issuing intermediate"),
+  CRL_VALIDITY_TOO_LONG: usage("a CRL validity above its cap (intermediate: 7d or the policy's crlMaxValidity; root: 365d) or past its CA's expiry"),
+  NAME_NOT_PERMITTED: usage("a DNS name, IP address, URI or DNS-like CN outside the issuing CA's name constraints (fixed at ca init)"),
 
   // The CA's files and store.
   CA_EXISTS: runtime("a CA already exists in this directory; nothing was changed"),
@@ -46,6 +50,7 @@ export const ERRORS = {
   BAD_PASSPHRASE: runtime("the CA key cannot be decrypted: wrong passphrase or corrupt key file"),
   PASSPHRASE_REQUIRED: runtime("the CA key is encrypted and no passphrase was given"),
   PASSPHRASE_EMPTY: runtime("the passphrase file is empty"),
+  PASSPHRASE_TOO_SHORT: usage("a new CA key passphrase or .p12 password shorter than 12 characters"),
   PASSPHRASE_FILE_UNREADABLE: runtime("the passphrase file cannot be read"),
   UNSUPPORTED_KEY: runtime("a key of a type ztmcp does not handle"),
   P12_FAILED: runtime("the PKCS#12 export failed"),
@@ -62,12 +67,32 @@ export const ERRORS = {
   ALREADY_REVOKED: runtime("the certificate is already revoked; the CRL is unchanged"),
   NOTHING_TO_REVOKE: runtime("the name has only expired certificates; nothing to revoke"),
 
+  CRL_BUSY: runtime("concurrent revocations kept changing the CRL while it was being signed; the next command publishes it"),
+
+  // The online CA (`ca serve`) and its clients (`token create`, `enroll`, `renew`).
+  BAD_TOKEN: usage("not an enrollment token (ztmcp1.…) as `token create` prints it"),
+  TOKEN_INVALID: { exit: 1, http: 401, meaning: "the enrollment token is unknown, wrong, expired, already used, or for another name" },
+  CSR_INVALID: { exit: 1, http: 400, meaning: "the certificate request does not parse or its signature does not verify" },
+  REQUEST_INVALID: { exit: 1, http: 400, meaning: "the request body does not match the endpoint's schema" },
+  REQUEST_TOO_LARGE: { exit: 1, http: 413, meaning: "the request body is larger than the CA accepts (a CSR is well under 8 KB)" },
+  KEY_REUSED: { exit: 1, http: 400, meaning: "a renewal must carry a new key; the CSR has the current certificate's key" },
+  RENEW_REFUSED: { exit: 1, http: 403, meaning: "the certificate presented for renewal is expired, revoked, unknown or not ours: enroll again" },
+  RATE_LIMITED: { exit: 1, http: 429, meaning: "too many requests for this token or identity; retry later" },
+  NOT_FOUND: { exit: 1, http: 404, meaning: "no such endpoint on the online CA (/crl/root, /crl/intermediate, /roots, /healthz, /enroll, /renew)" },
+  CA_UNREACHABLE: runtime("the CA does not answer at its URL"),
+  CA_FINGERPRINT_MISMATCH: runtime("the CA's root certificate does not have the fingerprint the token pins"),
+  CA_REFUSED: runtime("the CA refused the request (its code and reason follow)"),
+  RENEW_NOT_CONFIGURED: runtime("the identity directory has no ca-url file and no --ca-url was given"),
+
   // Documents (policy, gateway config, CRLs).
   POLICY_INVALID: runtime("the policy file does not validate (the message names the JSON pointer)"),
   POLICY_UNREADABLE: runtime("the policy file cannot be read"),
   GATEWAY_CONFIG_INVALID: runtime("the gateway config does not validate or names unreadable TLS files"),
   GATEWAY_CONFIG_UNREADABLE: runtime("the gateway config file cannot be read"),
   CRL_INVALID: runtime("a CRL file cannot be parsed or is not signed by the CA"),
+
+  // The host.
+  HOST_STATE_UNWRITABLE: runtime("the host's state directory (`serve --state-dir`) cannot be created or written"),
 
   // Identities (certs/<name>/) used by the host and the bridge.
   IDENTITY_UNREADABLE: runtime("the identity directory's key, certificate or CA file cannot be read"),
@@ -84,6 +109,10 @@ export const ERRORS = {
   HOST_REFUSED: { exit: 1, rpc: -32005, http: 403, meaning: "the host refused our certificate (revoked, expired, unknown or stale CRL)" },
   HOST_MESSAGE_TOO_LARGE: runtime("the host sent a message (JSON body or event-stream event) over the bridge's 16 MiB limit; the bridge stops"),
   BRIDGE_FAILED: runtime("the bridge stopped on an unexpected error"),
+
+  // The host.
+  HOST_IDENTITY_MISSING: runtime("`serve` found no host certificate and key in its identity directory"),
+  LISTEN_FAILED: runtime("the host cannot listen on its address and port (taken, or not permitted)"),
 
   // Anything else.
   FS_ERROR: runtime("an operating-system call failed (the message names the call, path and errno)"),

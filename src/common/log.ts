@@ -16,6 +16,8 @@ export function createLogger(options: LogOptions = {}): Logger {
       level: options.level ?? process.env.ZTMCP_LOG_LEVEL ?? "info",
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // `"level":"warn"`, not pino's 40: what jq filters and people read.
+      formatters: { level: (label) => ({ level: label }) },
       // Belt and braces: even if a caller passes one of these, it never reaches a log line.
       redact: { paths: ["key", "privateKey", "passphrase", "*.key", "*.privateKey", "*.passphrase", "arguments", "params.arguments"], remove: true },
     },

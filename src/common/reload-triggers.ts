@@ -1,4 +1,4 @@
-// When to re-read files the host serves from (CRLs, its own identity): fs.watch on their
+// When to re-read files the host serves from (CRLs, its own identity, the policy): fs.watch on their
 // directories, which sees atomic renames and `..data` swaps, debounced because one
 // rename-into-place fires several events; and a timer for what a watch misses (a directory
 // replaced, a filesystem without events). A watch that cannot start leaves the timer.
@@ -14,7 +14,8 @@ export interface WatchTarget {
 export interface ReloadTriggerOptions {
   targets: readonly WatchTarget[];
   settleMs: number;
-  refreshMs: number;
+  /** Re-read on a timer too (absent: on file events only). */
+  refreshMs?: number;
   reload: (trigger: "file" | "timer") => void;
   log: Logger;
   /** Event name of the warning when a watch fails, e.g. `crl.watch`. */
@@ -41,8 +42,8 @@ export function startReloadTriggers(o: ReloadTriggerOptions): () => void {
       o.log.warn({ event: o.event, dir, err: (e as Error).message }, "cannot watch directory; timer reload only");
     }
   }
-  const timer = setInterval(() => o.reload("timer"), o.refreshMs);
-  timer.unref();
+  const timer = o.refreshMs === undefined ? undefined : setInterval(() => o.reload("timer"), o.refreshMs);
+  timer?.unref();
   return () => {
     for (const w of watchers) w.close();
     clearInterval(timer);

@@ -3,12 +3,11 @@
 // GATEWAY_CONFIG_SCHEMA.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { Ajv } from "ajv";
-import { parseDuration } from "../common/duration.js";
+import { ajv } from "../common/ajv.js";
+import { DURATION_PATTERN as DURATION, parseDuration } from "../common/duration.js";
 import { ZtmcpError } from "../common/errors.js";
 import { documentError, parseJsonDocument } from "../common/json-document.js";
 
-const DURATION = "^(?:[0-9]{1,9}[smhdwy])+$";
 /** No `__` inside a name, so `<upstream>__<tool>` always splits at the first `__`. */
 export const UPSTREAM_NAME = "^[A-Za-z0-9]+(?:[-_][A-Za-z0-9]+)*$";
 
@@ -102,7 +101,6 @@ interface RawUpstream {
   perSession?: boolean;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
 const validate = ajv.compile<{ upstreams: Record<string, RawUpstream> }>(GATEWAY_CONFIG_SCHEMA);
 const DEFAULT_TIMEOUT_MS = 60_000;
 

@@ -14,6 +14,8 @@ import {
   ToolListChangedNotificationSchema,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
+import { VERSION } from "../common/version.js";
+import { backoffDelay } from "../common/backoff.js";
 import type { CallContext } from "./catalog.js";
 import { forwardedCapabilities, linkToCaller, type CallerSession } from "./caller-link.js";
 import { UpstreamLists, type ListKind } from "./upstream-lists.js";
@@ -30,8 +32,10 @@ export interface UpstreamConnection {
 export interface UpstreamOptions {
   name: string;
   connect: () => UpstreamConnection;
-  /** Per-call timeout. */
+  /** Per-call timeout (restarted by each progress notification). */
   timeoutMs: number;
+  /** A call's total bound, however often it reports progress (default: the larger of 10 min and timeoutMs). */
+  totalTimeoutMs?: number;
   log: Logger;
   /** Reconnect delays: base doubles per consecutive failure up to max. */
   backoff?: { baseMs: number; maxMs: number };
@@ -48,11 +52,12 @@ export interface UpstreamOptions {
 
 type State = "connecting" | "ready" | "waiting" | "closed";
 
-const CLIENT_INFO = { name: "ztmcp-gateway", version: "0.1.0" };
+const CLIENT_INFO = { name: "ztmcp-gateway", version: VERSION };
 /** A connection that lived this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_MS = 10_000;
 const CLOSE_GRACE_MS = 1_000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
+const DEFAULT_TOTAL_TIMEOUT_MS = 10 * 60_000;
 const TIMEOUT: number = ErrorCode.RequestTimeout;
 const CLOSED: number = ErrorCode.ConnectionClosed;
 
@@ -107,10 +112,20 @@ export class Upstream {
   async request<T>(method: string, ctx: CallContext | undefined, send: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
     const client = this.client;
     if (this.state !== "ready" || !client) throw this.unavailable();
+    // The total bound is our own abort, not the SDK's maxTotalTimeout: that one is checked only
+    // when a progress notification arrives and does not tell the upstream; an aborted signal
+    // makes the SDK send notifications/cancelled. The caller's signal (cancelled, or its
+    // certificate refused) aborts the same way.
+    const total = this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
+    const bound = new AbortController();
+    const timer = setTimeout(() => bound.abort(new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total })), total);
+    const follow = (): void => bound.abort(ctx?.signal.reason);
+    if (ctx?.signal.aborted) follow();
+    else ctx?.signal.addEventListener("abort", follow, { once: true });
     const options: RequestOptions = {
       timeout: this.options.timeoutMs,
       resetTimeoutOnProgress: true,
-      ...(ctx ? { signal: ctx.signal } : {}),
+      signal: bound.signal,
       ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
     };
     const id = ctx?.requestId;
@@ -118,7 +133,7 @@ export class Upstream {
     try {
       return await send(client, options);
     } catch (e) {
-      if (!(e instanceof McpError)) throw e;
+      if (!(e instanceof McpError) || bound.signal.aborted) throw e;
       const code: number = e.code;
       if (code === TIMEOUT) {
         void this.checkHealth(client);
@@ -130,6 +145,8 @@ export class Upstream {
       throw e;
     } finally {
       if (id !== undefined) this.inFlight.delete(id);
+      clearTimeout(timer);
+      ctx?.signal.removeEventListener("abort", follow);
     }
   }
 
@@ -207,7 +224,7 @@ export class Upstream {
     this.failures++;
     this.lastProblem = problem;
     this.client = undefined;
-    const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (this.failures - 1));
+    const delay = backoffDelay(this.failures - 1, this.backoff);
     this.retryAt = Date.now() + delay;
     this.state = "waiting";
     this.log.warn({ event: "upstream.down", reason: problem, failures: this.failures, retryInMs: delay }, "upstream down; will reconnect");

@@ -4,6 +4,7 @@ import { KeyObject, X509Certificate, sign, verify } from "node:crypto";
 import { x509 } from "./crypto-provider.js";
 import * as der from "./der.js";
 import type { KeyType } from "./keys.js";
+import type { Signer } from "./signer.js";
 
 import { REVOCATION_REASONS, type RevocationReason } from "./revocation-reason.js";
 
@@ -13,6 +14,8 @@ export interface CrlEntry {
   serial: string;
   revokedAt: Date;
   reason: RevocationReason;
+  /** When the key was (suspected) compromised or the certificate otherwise became invalid. */
+  invalidityDate?: Date | undefined;
 }
 
 export interface CrlParams {
@@ -30,6 +33,7 @@ const OID = {
   authorityKeyIdentifier: "2.5.29.35",
   cRLNumber: "2.5.29.20",
   reasonCode: "2.5.29.21",
+  invalidityDate: "2.5.29.24",
 } as const;
 
 const SIGNATURE: Record<KeyType, { oid: string; hash: string | null; nullParams: boolean }> = {
@@ -49,16 +53,16 @@ function algorithmIdentifier(type: KeyType): Buffer {
 const extension = (id: string, value: Buffer): Buffer => der.sequence(der.oid(id), der.tlv(der.TAG.OCTET_STRING, value));
 
 const reasonExtensions = new Map<RevocationReason, Buffer>(
-  Object.entries(REVOCATION_REASONS).map(([name, code]) => [
-    name as RevocationReason,
-    der.sequence(extension(OID.reasonCode, der.tlv(der.TAG.ENUMERATED, Buffer.from([code])))),
-  ]),
+  Object.entries(REVOCATION_REASONS).map(([name, code]) => [name as RevocationReason, extension(OID.reasonCode, der.tlv(der.TAG.ENUMERATED, Buffer.from([code])))]),
 );
+
+/** RFC 5280 5.3.2: always GeneralizedTime, whatever the year. */
+const invalidityDate = (date: Date): Buffer => extension(OID.invalidityDate, der.generalizedTime(date));
 
 function entry(e: CrlEntry): Buffer {
   // RFC 5280 5.3.1: omit the reason code rather than say "unspecified".
-  const ext = e.reason === "unspecified" ? [] : [reasonExtensions.get(e.reason)!];
-  return der.sequence(der.integerFromHex(e.serial), der.time(e.revokedAt), ...ext);
+  const ext = [...(e.reason === "unspecified" ? [] : [reasonExtensions.get(e.reason)!]), ...(e.invalidityDate ? [invalidityDate(e.invalidityDate)] : [])];
+  return der.sequence(der.integerFromHex(e.serial), der.time(e.revokedAt), ...(ext.length > 0 ? [der.sequence(...ext)] : []));
 }
 
 /** The certificate's subject Name exactly as encoded in it (a CRL's issuer must match byte for byte). */
@@ -93,7 +97,10 @@ export function toDer(input: string | Buffer): Buffer {
   return Buffer.from(body, "base64");
 }
 
-export function buildCrl(p: CrlParams): Buffer {
+/** What a CRL says, without who signs it. */
+export type CrlContent = Omit<CrlParams, "issuerKey">;
+
+function crlTbs(p: CrlContent): Buffer {
   const issuerDer = toDer(p.issuerCert);
   const issuer = { name: subjectNameDer(issuerDer), keyId: subjectKeyId(issuerDer) };
   const revoked: Buffer[] = [];
@@ -105,7 +112,7 @@ export function buildCrl(p: CrlParams): Buffer {
       extension(OID.cRLNumber, der.integer(p.crlNumber)),
     ),
   );
-  const tbs = der.sequence(
+  return der.sequence(
     der.integer(1), // v2
     algorithmIdentifier(p.keyType),
     issuer.name,
@@ -114,8 +121,20 @@ export function buildCrl(p: CrlParams): Buffer {
     ...(revoked.length > 0 ? [der.sequence(Buffer.concat(revoked))] : []),
     extensions,
   );
-  const signature = sign(SIGNATURE[p.keyType].hash, tbs, KeyObject.from(p.issuerKey));
-  return der.sequence(tbs, algorithmIdentifier(p.keyType), der.tlv(der.TAG.BIT_STRING, Buffer.from([0]), signature));
+}
+
+const signedCrl = (tbs: Buffer, keyType: KeyType, signature: Buffer): Buffer =>
+  der.sequence(tbs, algorithmIdentifier(keyType), der.tlv(der.TAG.BIT_STRING, Buffer.from([0]), signature));
+
+export function buildCrl(p: CrlParams): Buffer {
+  const tbs = crlTbs(p);
+  return signedCrl(tbs, p.keyType, sign(SIGNATURE[p.keyType].hash, tbs, KeyObject.from(p.issuerKey)));
+}
+
+/** The same CRL signed by any Signer (a KMS one signs asynchronously). */
+export async function buildCrlWithSigner(p: Omit<CrlContent, "keyType">, signer: Signer): Promise<Buffer> {
+  const tbs = crlTbs({ ...p, keyType: signer.keyType });
+  return signedCrl(tbs, signer.keyType, await signer.sign(tbs));
 }
 
 export function crlToPem(crlDer: Buffer): string {

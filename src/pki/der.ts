@@ -47,11 +47,16 @@ export function oid(dotted: string): Buffer {
   return Buffer.from(new asn1js.ObjectIdentifier({ value: dotted }).toBER());
 }
 
+/** YYYYMMDDHHMMSSZ: UTC, whole seconds. */
+const timeDigits = (date: Date): string => date.toISOString().slice(0, 19).replace(/[-:T]/g, "") + "Z";
+
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, always UTC, whole seconds. */
 export function time(date: Date): Buffer {
-  const iso = date.toISOString(); // 2026-11-23T15:42:00.000Z
-  const digits = iso.slice(0, 19).replace(/[-:T]/g, "") + "Z";
-  return date.getUTCFullYear() < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(digits.slice(2), "ascii")) : tlv(TAG.GENERALIZED_TIME, Buffer.from(digits, "ascii"));
+  return date.getUTCFullYear() < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(timeDigits(date).slice(2), "ascii")) : generalizedTime(date);
+}
+
+export function generalizedTime(date: Date): Buffer {
+  return tlv(TAG.GENERALIZED_TIME, Buffer.from(timeDigits(date), "ascii"));
 }
 
 export interface Node {

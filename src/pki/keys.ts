@@ -1,7 +1,8 @@
-// Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted by
-// Node's crypto: PBES2/AES-256-CBC, the same format `openssl pkcs8 -topk8 -v2 aes256` writes).
+// Key pairs from Node's WebCrypto, and their PKCS#8 PEM form (optionally encrypted: PBES2 with
+// PBKDF2-SHA256 and AES-256-CBC, see key-encryption.ts; read back by Node's crypto).
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from "node:crypto";
 import { ZtmcpError } from "../common/errors.js";
+import { encryptPrivateKeyInfo } from "./key-encryption.js";
 
 const subtle = webcrypto.subtle;
 
@@ -52,18 +53,15 @@ export async function generateKeyPair(type: KeyType): Promise<KeyPair> {
 /** PKCS#8 PEM; encrypted with the passphrase when one is given. */
 export async function exportPrivateKeyPem(key: CryptoKey, passphrase?: string): Promise<string> {
   const der = Buffer.from(await subtle.exportKey("pkcs8", key));
-  const keyObject = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const pem = passphrase
-    ? keyObject.export({ format: "pem", type: "pkcs8", cipher: "aes-256-cbc", passphrase })
-    : keyObject.export({ format: "pem", type: "pkcs8" });
-  return pem.toString();
+  if (passphrase) return encryptPrivateKeyInfo(der, passphrase);
+  return createPrivateKey({ key: der, format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString();
 }
 
 export function isEncryptedPem(pem: string): boolean {
   return pem.includes("BEGIN ENCRYPTED PRIVATE KEY");
 }
 
-function keyTypeOf(keyObject: KeyObject): KeyType {
+export function keyTypeOf(keyObject: KeyObject): KeyType {
   const kind = keyObject.asymmetricKeyType;
   if (kind === "ed25519") return "ed25519";
   if (kind === "ec") {
@@ -93,4 +91,18 @@ export async function importPrivateKeyPem(pem: string, passphrase?: string): Pro
   const privateKey = await subtle.importKey("pkcs8", der, algorithm, true, ["sign"]);
   const publicKey = await subtle.importKey("spki", spki, algorithm, true, ["verify"]);
   return { type, privateKey, publicKey };
+}
+
+/** A public key from its SubjectPublicKeyInfo (a CSR's, a certificate's): UNSUPPORTED_KEY for curves and sizes we do not sign. */
+export async function importPublicKeySpki(spki: Uint8Array): Promise<{ type: KeyType; publicKey: CryptoKey }> {
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
+  } catch {
+    throw new ZtmcpError("UNSUPPORTED_KEY", "the public key does not parse");
+  }
+  const type = keyTypeOf(keyObject);
+  if (keyObject.asymmetricKeyType === "rsa" && (keyObject.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new ZtmcpError("UNSUPPORTED_KEY", "RSA keys below 2048 bits are refused");
+  const publicKey = await subtle.importKey("spki", keyObject.export({ format: "der", type: "spki" }), ALGORITHMS[type].import, true, ["verify"]);
+  return { type, publicKey };
 }

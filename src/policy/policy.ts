@@ -1,6 +1,6 @@
 // The policy: parsed once into a frozen value; decisions are pure functions of it.
 import { readFileSync } from "node:fs";
-import { Ajv } from "ajv";
+import { ajv } from "../common/ajv.js";
 import { POLICY_SCHEMA } from "./schema.js";
 import { globToRegExp } from "./glob.js";
 import { parseDuration } from "../common/duration.js";
@@ -19,6 +19,8 @@ export interface RoleSpec {
 
 export interface PolicyDocument {
   trustDomain: string;
+  hostMaxTtl?: string;
+  crlMaxValidity?: string;
   roles: Record<string, RoleSpec>;
   subjects?: { match: string; roles: string[] }[];
 }
@@ -35,12 +37,20 @@ export interface Role {
 
 export interface Policy {
   readonly trustDomain: string;
+  /** The CA's cap on host certificate lifetimes. */
+  readonly hostMaxTtlMs: number;
+  /** The CA's cap on the intermediate CRL's validity. */
+  readonly crlMaxValidityMs: number;
   readonly roles: ReadonlyMap<string, Role>;
   readonly subjects: readonly { readonly match: RegExp; readonly roles: readonly string[] }[];
   readonly document: PolicyDocument;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: true });
+/** Host certificates live at most this long unless the policy sets `hostMaxTtl`. */
+export const DEFAULT_HOST_MAX_TTL = "7d";
+/** The intermediate CRL's cap unless the policy sets `crlMaxValidity`, and the hard limit on that setting. */
+export const DEFAULT_CRL_MAX_VALIDITY = "7d";
+export const CRL_MAX_VALIDITY_LIMIT = "30d";
 const validate = ajv.compile<PolicyDocument>(POLICY_SCHEMA);
 
 const invalid = (source: string, pointer: string, message: string): ZtmcpError => documentError("POLICY_INVALID", source, pointer, message);
@@ -68,7 +78,10 @@ export function parsePolicy(text: string, source = "policy"): Policy {
     });
     return Object.freeze({ match: globToRegExp(rule.match, { pathAware: true }), roles: Object.freeze([...rule.roles]) });
   });
-  return Object.freeze({ trustDomain: doc.trustDomain, roles, subjects: Object.freeze(subjects), document: doc });
+  const hostMaxTtlMs = doc.hostMaxTtl === undefined ? parseDuration(DEFAULT_HOST_MAX_TTL) : durationAt(source, "/hostMaxTtl", doc.hostMaxTtl);
+  const crlMaxValidityMs = doc.crlMaxValidity === undefined ? parseDuration(DEFAULT_CRL_MAX_VALIDITY) : durationAt(source, "/crlMaxValidity", doc.crlMaxValidity);
+  if (crlMaxValidityMs > parseDuration(CRL_MAX_VALIDITY_LIMIT)) throw invalid(source, "/crlMaxValidity", `at most ${CRL_MAX_VALIDITY_LIMIT}: a longer CRL hides revocations from anyone caching it`);
+  return Object.freeze({ trustDomain: doc.trustDomain, hostMaxTtlMs, crlMaxValidityMs, roles, subjects: Object.freeze(subjects), document: doc });
 }
 
 function durationAt(source: string, pointer: string, text: string): number {
@@ -92,6 +105,7 @@ export function loadPolicy(path: string): Policy {
 export function defaultPolicyDocument(trustDomain: string): PolicyDocument {
   return {
     trustDomain,
+    hostMaxTtl: DEFAULT_HOST_MAX_TTL,
     roles: {
       reader: { description: "read-only agents", tools: ["whoami", "echo", "*__read_*", "*__list_*", "*__get_*", "*__read-*", "*__list-*", "*__get-*"], maxTtl: "24h" },
       // Every built-in but ztmcp_sessions, and every upstream tool (`<upstream>__<tool>`).

@@ -1,8 +1,8 @@
 // The policy file's JSON Schema. docs/policy.schema.json is this object, published; a test
 // keeps the two identical.
-import { ROLE_PATTERN } from "../pki/names.js";
+import { ROLE_PATTERN, TRUST_DOMAIN_PATTERN } from "../pki/names.js";
+import { DURATION_PATTERN as DURATION } from "../common/duration.js";
 
-const DURATION = "^(?:[0-9]{1,9}[smhdwy])+$";
 /** Tool, prompt and resource patterns: names with `*` and `?` globs; no path separators or spaces. */
 const NAME_GLOB = "^[A-Za-z0-9_.*?:/-]{1,128}$";
 /** A literal tool or prompt name a policy glob can match: NAME_GLOB's alphabet without `*` and `?`. */
@@ -17,7 +17,9 @@ export const POLICY_SCHEMA = {
   required: ["trustDomain", "roles"],
   properties: {
     $schema: { type: "string" },
-    trustDomain: { type: "string", pattern: "^[a-z0-9]([a-z0-9.-]{0,253}[a-z0-9])?$" },
+    trustDomain: { type: "string", pattern: TRUST_DOMAIN_PATTERN },
+    hostMaxTtl: { type: "string", pattern: DURATION, description: "the longest lifetime the CA gives a host certificate (default 7d)" },
+    crlMaxValidity: { type: "string", pattern: DURATION, description: "the longest validity (nextUpdate - thisUpdate) of the intermediate CRL (default 7d, at most 30d)" },
     roles: {
       type: "object",
       maxProperties: 256,

@@ -47,6 +47,28 @@ export const MIGRATIONS: readonly string[] = [
     details TEXT
   ) STRICT;
   `,
+  // 2: one-time enrollment tokens (`token create`, `ca serve` /enroll). Only the SHA-256 of the
+  // secret is kept; `used_at` is set in the transaction that records the certificate it paid for.
+  `
+  CREATE TABLE tokens (
+    id         TEXT PRIMARY KEY,
+    hash       TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('agent', 'host')),
+    roles      TEXT NOT NULL,
+    dns        TEXT NOT NULL,
+    ips        TEXT NOT NULL,
+    cert_ttl   INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at    INTEGER,
+    serial     TEXT
+  ) STRICT;
+  `,
+  // 3: when a revoked certificate became invalid (RFC 5280 5.3.2 invalidityDate), if the operator knows.
+  `
+  ALTER TABLE certificates ADD COLUMN invalidity_date INTEGER;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

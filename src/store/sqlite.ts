@@ -9,10 +9,11 @@ import type { Kind } from "../pki/names.js";
 import type { KeyType } from "../pki/keys.js";
 import type { RevocationReason } from "../pki/crl.js";
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
-import type { AuditEntry, CaSettings, CaStore, CertRecord, CertSummary, CrlName, CrlState, RevokedEntry, RowCounts } from "./store.js";
+import type { AuditEntry, CaSettings, CaStore, CertRecord, CertSummary, CrlName, CrlState, RevokedEntry, RowCounts, TokenRecord, TokenUse } from "./store.js";
+import { TokenStatements } from "./sqlite-tokens.js";
 
 const BUSY_TIMEOUT_MS = 30_000;
-const SUMMARY_COLUMNS = "serial, name, kind, roles, subject, spiffe_id, key_type, not_before, not_after, issued_at, fingerprint, revoked_at, reason";
+const SUMMARY_COLUMNS = "serial, name, kind, roles, subject, spiffe_id, key_type, not_before, not_after, issued_at, fingerprint, revoked_at, reason, invalidity_date";
 
 interface CertRow {
   serial: string;
@@ -29,6 +30,7 @@ interface CertRow {
   cert_pem: string;
   revoked_at: number | null;
   reason: string | null;
+  invalidity_date: number | null;
 }
 
 const fromRow = (r: CertRow): CertRecord => ({
@@ -46,6 +48,7 @@ const fromRow = (r: CertRow): CertRecord => ({
   certPem: r.cert_pem,
   revokedAt: r.revoked_at === null ? undefined : new Date(r.revoked_at),
   reason: (r.reason ?? undefined) as RevocationReason | undefined,
+  ...(r.invalidity_date === null ? {} : { invalidityDate: new Date(r.invalidity_date) }),
 });
 
 const toRow = (c: CertRecord): CertRow => ({
@@ -63,24 +66,36 @@ const toRow = (c: CertRecord): CertRow => ({
   cert_pem: c.certPem,
   revoked_at: c.revokedAt?.getTime() ?? null,
   reason: c.reason ?? null,
+  invalidity_date: c.invalidityDate?.getTime() ?? null,
 });
 
 const isSqliteError = (e: unknown, ...codes: string[]): boolean =>
   e instanceof Error && "code" in e && typeof e.code === "string" && codes.some((c) => (e.code as string).startsWith(c));
 
+export interface SqliteOptions {
+  readonly?: boolean;
+  /** The clock of audit rows (the authority's, so tests that move it see it there too). */
+  now?: () => Date;
+}
+
 export class SqliteStore implements CaStore {
   private readonly statements;
+  private readonly tokens: TokenStatements;
 
-  private constructor(private readonly db: Database.Database) {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.tokens = new TokenStatements(db);
     this.statements = {
-      insert: db.prepare(`INSERT INTO certificates VALUES (@serial, @name, @kind, @roles, @subject, @spiffe_id, @key_type,
-        @not_before, @not_after, @issued_at, @fingerprint, @cert_pem, @revoked_at, @reason)`),
+      insert: db.prepare(`INSERT INTO certificates (${SUMMARY_COLUMNS}, cert_pem) VALUES (@serial, @name, @kind, @roles, @subject, @spiffe_id, @key_type,
+        @not_before, @not_after, @issued_at, @fingerprint, @revoked_at, @reason, @invalidity_date, @cert_pem)`),
       bySerial: db.prepare("SELECT * FROM certificates WHERE serial = ?"),
       byName: db.prepare("SELECT * FROM certificates WHERE name = ? ORDER BY issued_at DESC, rowid DESC"),
       all: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates ORDER BY issued_at DESC, rowid DESC`),
       active: db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM certificates WHERE revoked_at IS NULL AND not_after > ? ORDER BY issued_at DESC, rowid DESC`),
-      revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ? WHERE serial = ? AND revoked_at IS NULL"),
-      revoked: db.prepare("SELECT serial, revoked_at, reason FROM certificates WHERE revoked_at IS NOT NULL AND not_after > ?"),
+      revoke: db.prepare("UPDATE certificates SET revoked_at = ?, reason = ?, invalidity_date = ? WHERE serial = ? AND revoked_at IS NULL"),
+      revoked: db.prepare("SELECT serial, revoked_at, reason, invalidity_date FROM certificates WHERE revoked_at IS NOT NULL AND not_after >= ?"),
       crl: db.prepare("SELECT assigned, published FROM crls WHERE name = ?"),
       reserveCrl: db.prepare("UPDATE crls SET assigned = MAX(assigned, published) + 1 WHERE name = ? RETURNING assigned"),
       setCrl: db.prepare("UPDATE crls SET assigned = ?, published = ? WHERE name = ?"),
@@ -95,7 +110,7 @@ export class SqliteStore implements CaStore {
    * it (see checkWritable), before anything is read. `readonly`: SQLite's read-only open, which
    * never writes ca.db (no migration, no checkpoint); see readOnlyError for when that is possible.
    */
-  static open(path: string, options: { readonly?: boolean } = {}): SqliteStore {
+  static open(path: string, options: SqliteOptions = {}): SqliteStore {
     if (!existsSync(path)) throw new ZtmcpError("CA_NOT_FOUND", `no CA store at ${path}: run \`ztmcp ca init\` first`);
     const readonly = options.readonly ?? false;
     let db: Database.Database | undefined;
@@ -109,7 +124,7 @@ export class SqliteStore implements CaStore {
         migrate(db);
         probeWrite(db);
       }
-      return new SqliteStore(db);
+      return new SqliteStore(db, options.now);
     } catch (e) {
       db?.close();
       if (isSqliteError(e, "SQLITE_NOTADB", "SQLITE_CORRUPT")) throw new ZtmcpError("STORE_CORRUPT", `${path} is corrupt or not a database (${(e as Error).message})`);
@@ -123,7 +138,7 @@ export class SqliteStore implements CaStore {
   }
 
   /** Creates a new store (the file must not exist) holding the CA's settings and CRL numbers 1. */
-  static create(path: string, settings: CaSettings): SqliteStore {
+  static create(path: string, settings: CaSettings, options: Pick<SqliteOptions, "now"> = {}): SqliteStore {
     if (existsSync(path)) throw new ZtmcpError("CA_EXISTS", `${path} already exists`);
     const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
     db.pragma(`application_id = ${APPLICATION_ID}`);
@@ -138,7 +153,7 @@ export class SqliteStore implements CaStore {
       put.run("createdAt", settings.createdAt.toISOString());
       db.prepare("INSERT INTO crls (name, assigned, published) VALUES ('root', 0, 0), ('intermediate', 0, 0)").run();
     }).immediate();
-    return new SqliteStore(db);
+    return new SqliteStore(db, options.now);
   }
 
   settings(): CaSettings {
@@ -158,9 +173,11 @@ export class SqliteStore implements CaStore {
     };
   }
 
-  insertCertificate(record: CertRecord, audit: AuditEntry): void {
+  insertCertificate(record: CertRecord, audit: AuditEntry, token?: TokenUse): void {
     this.db
       .transaction(() => {
+        // First: a token already spent rolls the whole issuance back.
+        if (token) this.tokens.consume(token, record.serial);
         try {
           this.statements.insert.run(toRow(record));
         } catch (e) {
@@ -204,11 +221,11 @@ export class SqliteStore implements CaStore {
     });
   }
 
-  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint {
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry, invalidityDate?: Date): bigint {
     return this.db
       .transaction(() => {
         for (const serial of serials) {
-          const changed = this.statements.revoke.run(revokedAt.getTime(), reason, serial).changes;
+          const changed = this.statements.revoke.run(revokedAt.getTime(), reason, invalidityDate?.getTime() ?? null, serial).changes;
           if (changed !== 1) {
             // Rolls the whole transaction back: a half-applied revocation is never committed.
             throw this.findBySerial(serial)
@@ -223,9 +240,9 @@ export class SqliteStore implements CaStore {
       .immediate();
   }
 
-  *revokedEntries(now: Date): Iterable<RevokedEntry> {
-    for (const r of this.statements.revoked.iterate(now.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string }>) {
-      yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason };
+  *revokedEntries(cutoff: Date): Iterable<RevokedEntry> {
+    for (const r of this.statements.revoked.iterate(cutoff.getTime()) as Iterable<{ serial: string; revoked_at: number; reason: string; invalidity_date: number | null }>) {
+      yield { serial: r.serial, revokedAt: new Date(r.revoked_at), reason: r.reason as RevocationReason, ...(r.invalidity_date === null ? {} : { invalidityDate: new Date(r.invalidity_date) }) };
     }
   }
 
@@ -251,8 +268,21 @@ export class SqliteStore implements CaStore {
     this.db.transaction(() => this.writeAudit(entry)).immediate();
   }
 
+  insertToken(token: TokenRecord, audit: AuditEntry): void {
+    this.db
+      .transaction(() => {
+        this.tokens.insert(token);
+        this.writeAudit(audit);
+      })
+      .immediate();
+  }
+
+  findToken(id: string): TokenRecord | undefined {
+    return this.tokens.find(id);
+  }
+
   private writeAudit(e: AuditEntry): void {
-    this.statements.audit.run(Date.now(), e.actor, e.action, e.serial ?? null, e.subject ?? null, e.details ? JSON.stringify(e.details) : null);
+    this.statements.audit.run(this.now().getTime(), e.actor, e.action, e.serial ?? null, e.subject ?? null, e.details ? JSON.stringify(e.details) : null);
   }
 
   counts(): RowCounts {

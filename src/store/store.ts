@@ -29,6 +29,7 @@ export interface CertRecord {
   certPem: string;
   revokedAt?: Date | undefined;
   reason?: RevocationReason | undefined;
+  invalidityDate?: Date | undefined;
 }
 
 /** A record without its PEM: what listing many certificates needs. */
@@ -62,6 +63,7 @@ export interface RevokedEntry {
   serial: string;
   revokedAt: Date;
   reason: RevocationReason;
+  invalidityDate?: Date | undefined;
 }
 
 export interface RowCounts {
@@ -70,10 +72,42 @@ export interface RowCounts {
   audit: number;
 }
 
+/** A one-time enrollment token as remembered: never the secret, only its SHA-256. */
+export interface TokenRecord {
+  /** Public handle (hex): in logs, rate limits and the token string. */
+  id: string;
+  /** SHA-256 of the secret, hex. */
+  hash: string;
+  name: string;
+  kind: Kind;
+  roles: readonly string[];
+  /** Host tokens: the SANs the certificate gets. */
+  dns: readonly string[];
+  ips: readonly string[];
+  /** Lifetime of the certificate it buys. */
+  certTtlMs: number;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt?: Date | undefined;
+  serial?: string | undefined;
+}
+
+/** Spend a token in the transaction that records a certificate (TOKEN_INVALID if spent or expired). */
+export interface TokenUse {
+  id: string;
+  now: Date;
+}
+
+/** The CA's durable state (named Store in docs/architecture.md). */
 export interface CaStore {
   settings(): CaSettings;
-  /** Throws SERIAL_TAKEN when the serial is already recorded. */
-  insertCertificate(record: CertRecord, audit: AuditEntry): void;
+  /**
+   * Throws SERIAL_TAKEN when the serial is already recorded. With `token`, spends it in the same
+   * transaction (TOKEN_INVALID, and nothing recorded, when it is already spent or expired).
+   */
+  insertCertificate(record: CertRecord, audit: AuditEntry, token?: TokenUse): void;
+  insertToken(token: TokenRecord, audit: AuditEntry): void;
+  findToken(id: string): TokenRecord | undefined;
   /** Many rows in one transaction, for benchmarks and imports; no audit rows. */
   insertCertificates(records: Iterable<CertRecord>): number;
   findBySerial(serial: string): CertRecord | undefined;
@@ -85,9 +119,9 @@ export interface CaStore {
    * One transaction: marks the serials revoked and reserves the next intermediate CRL number.
    * Throws ALREADY_REVOKED (and changes nothing) if any of them is already revoked.
    */
-  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry): bigint;
-  /** Revoked certificates that have not expired at `now` (expired ones may leave the CRL, RFC 5280 3.3). */
-  revokedEntries(now: Date): Iterable<RevokedEntry>;
+  revoke(serials: readonly string[], revokedAt: Date, reason: RevocationReason, audit: AuditEntry, invalidityDate?: Date): bigint;
+  /** Revoked certificates whose notAfter is at or after `cutoff` (the publisher keeps expired ones a while, RFC 5280 3.3). */
+  revokedEntries(cutoff: Date): Iterable<RevokedEntry>;
   crlState(crl: CrlName): CrlState;
   /**
    * Runs `write(number)` holding the store's write lock, then records `number` as both assigned

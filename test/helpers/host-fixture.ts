@@ -8,6 +8,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { buildCrl, crlToPem, type CrlEntry } from "../../src/pki/crl.js";
 import { toPem, type Issuer } from "../../src/pki/certificate.js";
+import type { KeyType } from "../../src/pki/keys.js";
 import { defaultPolicyDocument, type PolicyDocument } from "../../src/policy/policy.js";
 import { startHost, type Host, type HostOptions } from "../../src/host/host.js";
 import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../../src/tls-files/mtls-fetch.js";
@@ -59,6 +60,8 @@ export interface FixtureOptions {
   /** Anything else for startHost (limits, lockout, crlGraceMs, catalog…). */
   host?: Partial<HostOptions>;
   logLevel?: string;
+  /** The host certificate's key type (default p256). */
+  hostKeyType?: KeyType;
 }
 
 const DAY = 86_400_000;
@@ -97,7 +100,7 @@ export async function startHostFixture(options: FixtureOptions = {}): Promise<Ho
   writeCrl("root", crlPem("root", []));
   writeCrl("intermediate", crlPem("intermediate", []));
 
-  const hostLeaf = await makeLeaf(ca, "localhost", { kind: "host", notAfter: new Date(Date.now() + DAY) });
+  const hostLeaf = await makeLeaf(ca, "localhost", { kind: "host", notAfter: new Date(Date.now() + DAY), keyType: options.hostKeyType });
   const hostDir = writeLeaf(hostLeaf, join(certsDir, "localhost"));
   const logs = captureLog(options.logLevel ?? "debug");
   const host = await startHost({ port: 0, identityDir: hostDir, caDir, policyPath, log: logs.log, ...options.host });

@@ -78,3 +78,11 @@ export function writeLeaf(leaf: Leaf, dir = mkdtempSync(join(tmpdir(), "ztmcp-le
   writeFileSync(join(dir, "ca.pem"), leaf.caPem);
   return dir;
 }
+
+/** Another issuing intermediate under the same root (same subject as the first, its own key and serial). */
+export async function makeIntermediate(ca: ThrowawayCa, keyType: KeyType = "p256"): Promise<Issuer> {
+  const now = Date.now();
+  const keys = await generateKeyPair(keyType);
+  const cert = await buildIntermediateCertificate({ keys, org: ca.org, issuer: ca.root, serial: randomSerial(), notBefore: new Date(now - HOUR), notAfter: new Date(now + 24 * HOUR * 300) });
+  return { cert, key: keys };
+}

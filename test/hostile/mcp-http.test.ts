@@ -55,18 +55,37 @@ test("malformed, deeply nested and oversized bodies get clear errors", async () 
   await hostile("JSON-RPC batch of 10,000", JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" }))), { status: 400 });
 });
 
-test("__proto__ and constructor keys pollute nothing", async () => {
-  for (const [name, args] of [
-    ["__proto__ key in tool arguments", '{"text":"x","__proto__":{"polluted":true}}'],
-    ["constructor.prototype in tool arguments", '{"text":"x","constructor":{"prototype":{"polluted":true}}}'],
-    ["__proto__ as params", '{"__proto__":{"polluted":true}}'],
+test("bodies with __proto__ or constructor.prototype keys are refused whole (400, -32600), as fastify's own parser would", async () => {
+  const echo = (args: string): string => `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":${args}}}`;
+  for (const [name, body] of [
+    ["__proto__ key in tool arguments", echo('{"text":"x","__proto__":{"polluted":true}}')],
+    ["constructor.prototype in tool arguments", echo('{"text":"x","constructor":{"prototype":{"polluted":true}}}')],
+    ["__proto__ as params", '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"__proto__":{"polluted":true}}}'],
+    ["__proto__ spelled with JSON escapes", echo('{"text":"x","\\u005f_pro\\u0074o__":{"polluted":true}}')],
+    ["__proto__ deep in a batch", `[${echo('{"text":"a"}')},${echo('{"text":"b","a":[{"b":{"__proto__":[]}}]}').replace('"id":1', '"id":2')}]`],
   ] as const) {
-    const body = name === "__proto__ as params" ? `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":${args}}` : `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":${args}}}`;
-    const r = await wire.post(body);
-    assert.equal(({} as Record<string, unknown>).polluted, undefined, `${name} polluted Object.prototype`);
-    tally.input(name, `HTTP ${r.status}${r.rpcError === undefined ? ", answered normally (the key is ignored)" : `, JSON-RPC ${r.rpcError}`}; Object.prototype untouched`);
-    await stillServing();
+    const r = await hostile(name, body, { status: 400, rpcError: -32600 });
+    assert.match(r.text, /forbidden key/);
   }
+  // The words alone are fine: as values, or a constructor key that holds no prototype.
+  const fine = await wire.post('{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"text":"__proto__ constructor.prototype"},"_meta":{"constructor":"x","prototype":1}}}');
+  assert.equal(fine.status, 200);
+  assert.match(fine.text, /__proto__ constructor\.prototype/);
+});
+
+test("a batch with two requests sharing one id is refused whole (-32600) before any of it runs", async () => {
+  const mark = `dup-${Math.random().toString(36).slice(2)}`;
+  const batch = JSON.stringify([
+    { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "echo", arguments: { text: `${mark}-first` } } },
+    { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "echo", arguments: { text: `${mark}-second` } } },
+  ]);
+  const r = await hostile("batch of two requests with one id", batch, { status: 400, rpcError: -32600 });
+  assert.doesNotMatch(r.text, new RegExp(mark));
+  assert.ok(!fx.logs.events.some((e) => e.event === "mcp.request" && e.rpcId === 7 && e.serial === agent.serial), "a request of the refused batch ran");
+  // The same id as a string and as a number are two ids (JSON-RPC compares them as values).
+  const distinct = await wire.post(JSON.stringify([{ jsonrpc: "2.0", id: 8, method: "ping" }, { jsonrpc: "2.0", id: "8", method: "ping" }]));
+  assert.equal(distinct.status, 200);
+  assert.equal((JSON.parse(distinct.text) as unknown[]).length, 2);
 });
 
 test("unknown methods, odd tool names and bad arguments are refused", async () => {
@@ -96,4 +115,28 @@ test("HTTP/1.0 and pipelined HTTP/1.1 requests are answered one by one", async (
   assert.equal((piped.match(/HTTP\/1\.1 200/g) ?? []).length, 3);
   tally.input("3 pipelined requests", "3 answers, in order");
   await stillServing();
+});
+
+test("a POST body trickled one byte at a time is cut off at the total request timeout (408), logged", async () => {
+  const slow = await startHostFixture({ logLevel: "info", host: { limits: { requestTimeoutMs: 1_000, headersTimeoutMs: 1_000 } } });
+  const trickler = new McpWire(slow.url, (await slow.agent("slow-loris")).tls);
+  try {
+    await trickler.open();
+    const body = call("echo", { text: "x".repeat(200) });
+    // At one byte every 100 ms the body would take over 20 s; the host gives it 1 s (checked at
+    // most every 250 ms), so it hangs up long before our 8 s deadline.
+    const r = await trickler.trickle(slow.host.port, body, 100, 8_000);
+    assert.equal(r.closedByHost, true, `still open after ${r.ms} ms, ${r.sent} bytes sent`);
+    assert.ok(r.ms < 4_000, `closed after ${r.ms} ms`);
+    assert.match(r.data, /^HTTP\/1\.1 408 /);
+    const logged = await slow.logs.waitFor((e) => e.event === "mcp.request" && e.reason === "request_timeout");
+    assert.equal(logged.level, "warn");
+    tally.input("POST body trickled at 10 bytes/s", `HTTP 408 after ${r.ms} ms (${r.sent} of ${body.length} bytes)`);
+    // The host is unharmed: the same agent is served at once on a new connection.
+    const own = await trickler.post(call("echo", { text: "after the loris" }));
+    assert.equal(own.status, 200);
+  } finally {
+    await trickler.close();
+    await slow.close();
+  }
 });

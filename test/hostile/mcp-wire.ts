@@ -78,4 +78,37 @@ export class McpWire {
       });
     });
   }
+
+  /**
+   * A slow-loris POST on a fresh mTLS connection: the headers at once, then the body one byte
+   * every `everyMs`. Resolves when the host hangs up, or after `waitMs` if it never does.
+   */
+  trickle(port: number, body: string, everyMs: number, waitMs: number): Promise<{ closedByHost: boolean; sent: number; ms: number; data: string }> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const socket = tlsConnect({ host: "127.0.0.1", port, servername: "localhost", ...this.tls });
+      let data = "";
+      let sent = 0;
+      let drip: NodeJS.Timeout | undefined;
+      const finish = (closedByHost: boolean): void => {
+        clearInterval(drip);
+        clearTimeout(deadline);
+        socket.destroy();
+        resolve({ closedByHost, sent, ms: Date.now() - started, data });
+      };
+      const deadline = setTimeout(() => finish(false), waitMs);
+      socket.once("secureConnect", () => {
+        socket.write(
+          `POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAccept: ${MCP_HEADERS.accept}\r\n` +
+            `Mcp-Session-Id: ${this.sessionId ?? ""}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+        );
+        drip = setInterval(() => {
+          if (sent < body.length) socket.write(body[sent++]!);
+        }, everyMs);
+      });
+      socket.on("data", (d: Buffer) => (data += d.toString("latin1")));
+      socket.on("error", () => undefined);
+      socket.once("close", () => finish(true));
+    });
+  }
 }

@@ -73,10 +73,23 @@ export function stall(port: number, hello: Buffer, localAddress: string): { clos
 }
 
 export interface TlsOutcome {
-  /** The handshake completed and an HTTP request was answered. */
+  /** The handshake completed and an HTTP request was answered by the HTTP server (not refused by the gate). */
   served: boolean;
   status: number | undefined;
+  /** The gate's reason, when it refused the certificate with an HTTP answer (`error.data.reason`). */
+  refusal: string | undefined;
   error: string | undefined;
+}
+
+/** The gate's refusal reason in an HTTP answer's JSON-RPC error body, if it is one. */
+export function refusalIn(response: string): string | undefined {
+  const body = response.slice(response.indexOf("\r\n\r\n") + 4);
+  try {
+    const reason = (JSON.parse(body) as { error?: { data?: { reason?: unknown } } }).error?.data?.reason;
+    return typeof reason === "string" ? reason : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A TLS client presenting `tls` (cert/key or none) that asks for `GET /mcp` once. */
@@ -94,7 +107,8 @@ export function tlsAttempt(port: number, tls: ConnectionOptions, localAddress: s
     socket.once("close", () => {
       clearTimeout(timer);
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(data)?.[1];
-      resolve({ served: status !== undefined, status: status ? Number(status) : undefined, error });
+      const refusal = status === "403" || status === "429" ? refusalIn(data) : undefined;
+      resolve({ served: status !== undefined && refusal === undefined, status: status ? Number(status) : undefined, refusal, error });
     });
   });
 }

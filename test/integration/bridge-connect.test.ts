@@ -45,14 +45,22 @@ describe("ztmcp connect: TLS failures", () => {
     ]);
     assertOneLineFailure(expiredRun, "IDENTITY_EXPIRED", /our certificate expired at/);
     assertOneLineFailure(unknownHostRun, "HOST_UNKNOWN_CA", /not from the CA we trust/);
-    assertOneLineFailure(revokedRun, "HOST_REFUSED", /refused our certificate \(revoked, expired, or from a CA it does not trust\)/);
-    assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate/);
+    // The host's 403 names the reason; the bridge passes it on.
+    assertOneLineFailure(revokedRun, "HOST_REFUSED", /refused our certificate: revoked$/);
+    assertOneLineFailure(forgedRun, "HOST_REFUSED", /refused our certificate: unknown_ca \(not issued by this host's CA\)$/);
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "revoked");
     await fixture.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "unknown_ca");
     // A refusal right after the handshake is final: one attempt each, no retries of a "reset".
     const attempts = (serial: string) => fixture.logs.events.filter((e) => e.event === "tls.handshake" && e.serial === serial).length;
     assert.equal(attempts(revoked.serial), 1);
     assert.equal(attempts(forged.cert.serialNumber.toUpperCase()), 1);
+  });
+
+  test("a missing --ca file is named as such, not blamed on the identity directory", async () => {
+    const agent = await fixture.agent("ca-typo");
+    const missing = join(agent.dir, "nope.pem");
+    const run = await ztmcpAsync(["connect", fixture.url, "--identity", agent.dir, "--ca", missing]);
+    assertOneLineFailure(run, "IDENTITY_UNREADABLE", new RegExp(`cannot read --ca ${missing.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} \\(ENOENT\\)`));
   });
 
   test("a URL that is not https is a usage error", async () => {

@@ -32,7 +32,7 @@ before(async () => {
 
 test("a process killed at each step of issue and revoke leaves a CA the next writing command repairs", async () => {
   const runs = await Promise.all([
-    ...["issue.staged", "issue.recorded", "issue.renamed"].map((point) => ztmcpAsync([...dirs, "cert", "issue", `at-${point}`, "--role", "reader"], { env: { ZTMCP_FAILPOINT: point } })),
+    ...["issue.staged", "issue.recorded", "issue.renamed"].map((point) => ztmcpAsync([...dirs, "cert", "issue", `at-${point.replace(".", "-")}`, "--role", "reader"], { env: { ZTMCP_FAILPOINT: point } })),
     ztmcpAsync([...dirs, "cert", "revoke", "victim"], { env: { ZTMCP_FAILPOINT: "revoke.recorded" } }),
     ztmcpAsync([...dirs, "crl"], { env: { ZTMCP_FAILPOINT: "crl.written" } }),
   ]);
@@ -48,7 +48,7 @@ test("a process killed at each step of issue and revoke leaves a CA the next wri
   assert.deepEqual(caInvariantViolations(caDir, certsDir), []);
   const names = (JSON.parse(next.stdout) as { name: string }[]).map((c) => c.name).sort();
   // Killed before the commit: never happened. Killed after: issued, and its files are in place.
-  assert.deepEqual(names, ["at-issue.recorded", "at-issue.renamed", "victim"]);
+  assert.deepEqual(names, ["at-issue-recorded", "at-issue-renamed", "victim"]);
   assert.ok(parseCrl(readFileSync(join(caDir, "intermediate.crl.pem"))).serials.includes(victim), "the revocation reached the CRL");
   for (const crl of ["root", "intermediate"]) {
     assert.deepEqual(toDer(readFileSync(join(caDir, `${crl}.crl.pem`), "utf8")), readFileSync(join(caDir, `${crl}.crl.der`)), `${crl}: PEM and DER are the same CRL`);

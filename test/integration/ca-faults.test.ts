@@ -5,7 +5,6 @@
 // run as real processes, which are slow on a shared machine.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,7 +12,7 @@ import Database from "better-sqlite3";
 import { Authority } from "../../src/authority/authority.js";
 import { main } from "../../src/cli/main.js";
 import { createLogger } from "../../src/common/log.js";
-import { NODE_ARGS, ROOT, ztmcpAsync, type CliRun } from "../helpers/cli.js";
+import { NOBODY, ztmcpAsync, type CliRun } from "../helpers/cli.js";
 import { snapshotCa, type CaSnapshot } from "../helpers/ca-snapshot.js";
 
 interface Case {
@@ -34,7 +33,6 @@ const base = mkdtempSync(join(tmpdir(), "ztmcp-faults-"));
 const ca = (dir: string) => join(base, dir, "ca");
 const certs = (dir: string) => join(base, dir, "certs");
 const PASS = "correct horse battery staple";
-const NOBODY = 65534;
 const runningAsRoot = process.getuid?.() === 0;
 
 async function makeCa(dir: string, passphrase?: string): Promise<void> {
@@ -99,16 +97,8 @@ const cases: Case[] = [
 ];
 
 function spawnRun(c: Case): Promise<CliRun> {
-  if (!(c.asNobody && runningAsRoot)) return ztmcpAsync(c.args, { env: { ZTMCP_CA_PASSPHRASE: "", ...c.env } });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...NODE_ARGS, ...c.args], { cwd: ROOT, uid: NOBODY, gid: NOBODY, env: { ...process.env, ZTMCP_CA_PASSPHRASE: "" } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (status, signal) => resolve({ status, signal, stdout, stderr }));
-  });
+  const asNobody = c.asNobody && runningAsRoot ? { uid: NOBODY, gid: NOBODY } : {};
+  return ztmcpAsync(c.args, { env: { ZTMCP_CA_PASSPHRASE: "", ...(c.asNobody ? {} : c.env) }, ...asNobody });
 }
 
 async function inProcess(c: Case): Promise<CliRun> {

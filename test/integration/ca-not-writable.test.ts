@@ -12,14 +12,13 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { Authority } from "../../src/authority/authority.js";
 import { createLogger } from "../../src/common/log.js";
-import { ztmcpAsync, type CliRun } from "../helpers/cli.js";
+import { NOBODY, ztmcpAsync, type CliRun } from "../helpers/cli.js";
 
 const log = createLogger({ level: "silent" });
 const base = mkdtempSync(join(tmpdir(), "ztmcp-not-writable-"));
 const caDir = join(base, "ca");
 const certsDir = join(base, "certs");
 const PASS = "correct horse battery staple";
-const NOBODY = 65534;
 const runningAsRoot = process.getuid?.() === 0;
 /** Modes that let the user the commands run as write (nobody only through "other" when we are root), and that do not. */
 const WRITABLE = runningAsRoot ? { dir: 0o777, file: 0o666 } : { dir: 0o755, file: 0o644 };

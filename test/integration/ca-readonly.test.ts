@@ -10,13 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Authority } from "../../src/authority/authority.js";
 import { createLogger } from "../../src/common/log.js";
-import { logEvents, ztmcpAsync, type CliRun } from "../helpers/cli.js";
+import { logEvents, NOBODY, ztmcpAsync, type CliRun } from "../helpers/cli.js";
 
 const log = createLogger({ level: "silent" });
 const base = mkdtempSync(join(tmpdir(), "ztmcp-readonly-"));
 const caDir = join(base, "ca");
 const certsDir = join(base, "certs");
-const NOBODY = 65534;
 const runningAsRoot = process.getuid?.() === 0;
 const WAL_FILES = ["ca.db-shm", "ca.db-wal"];
 

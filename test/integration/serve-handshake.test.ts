@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { startHostFixture, textOf, type HostFixture } from "../helpers/host-fixture.js";
 import { makeCa, makeLeaf, writeLeaf } from "../helpers/throwaway-ca.js";
+import { toPem } from "../../src/pki/certificate.js";
+import { tlsAttempt } from "../hostile/raw-peer.js";
 
 const run = promisify(execFile);
 let f: HostFixture;
@@ -33,9 +35,18 @@ async function sClient(certDir: string | undefined): Promise<string> {
 const rejection = (serial: string | undefined, reason: string) =>
   f.logs.waitFor((e) => e.event === "tls.handshake" && e.outcome === "rejected" && e.reason === reason && (serial === undefined || e.serial === serial));
 
-test("a client without a certificate is disconnected before any HTTP byte, and no_certificate is logged", async () => {
+/** The gate's answer to a refused client, as s_client printed it: 403 and a JSON-RPC error naming the reason. */
+function assertToldWhy(out: string, reason: string): void {
+  assert.match(out, /HTTP\/1\.1 403 Forbidden/);
+  assert.match(out, /connection: close/);
+  const body = JSON.parse(/\{"jsonrpc".*?\}\}\}/.exec(out)?.[0] ?? "") as { error: { code: number; data: { reason: string } } };
+  assert.equal(body.error.code, -32005);
+  assert.equal(body.error.data.reason, reason);
+}
+
+test("a client without a certificate never reaches the HTTP server: it is told why in a 403, and no_certificate is logged", async () => {
   const out = await sClient(undefined);
-  assert.doesNotMatch(out, /HTTP\/1\.1/);
+  assertToldWhy(out, "no_certificate");
   const e = await rejection(undefined, "no_certificate");
   assert.equal(e.remoteAddress, "127.0.0.1");
   assert.match(String(e.tlsVersion), /^TLSv1\.[23]$/);
@@ -45,7 +56,7 @@ test("a certificate from another CA with the same subject and forged admin role 
   const other = await makeCa(f.ca.org, f.ca.trustDomain);
   const forged = await makeLeaf(other, "mallory", { roles: ["admin"] });
   const out = await sClient(writeLeaf(forged));
-  assert.doesNotMatch(out, /HTTP\/1\.1/);
+  assertToldWhy(out, "unknown_ca");
   const e = await rejection(forged.cert.serialNumber.toUpperCase(), "unknown_ca");
   assert.deepEqual(e.roles, ["admin"]);
   assert.equal(e.spiffeId, "spiffe://mesh.local/agent/mallory");
@@ -115,32 +126,67 @@ test("garbage bytes, a truncated ClientHello and a silent socket are logged as p
   await c.close();
 });
 
-test("an address with repeated failed handshakes is locked out for the cool-down, then admitted again", async () => {
-  const g = await startHostFixture({ host: { lockout: { threshold: 3, windowMs: 60_000, coolDownMs: 400 } } });
+test("plaintext, certificate-less and abandoned connections never lock an address out: a valid certificate is served after them", async () => {
+  const g = await startHostFixture({ host: { lockout: { threshold: 3, windowMs: 60_000, coolDownMs: 300_000 } } });
   try {
-    for (let i = 0; i < 3; i++) {
-      const s = netConnect(g.host.port, "127.0.0.1", () => s.end("not tls\r\n\r\n"));
+    for (let i = 0; i < 5; i++) {
+      const s = netConnect(g.host.port, "127.0.0.1", () => s.end("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
       s.on("error", () => undefined);
+      await tlsAttempt(g.host.port, { ca: toPem(g.ca.root.cert) }, "127.0.0.1");
     }
-    const locked = await g.logs.waitFor((e) => e.event === "tls.lockout" && e.action === "locked");
-    assert.equal(locked.remoteAddress, "127.0.0.1");
-    assert.equal(locked.threshold, 3);
-    const agent = await g.agent("locked-out-neighbour");
-    await assert.rejects(g.connect(agent));
-    await g.logs.waitFor((e) => e.event === "tls.lockout" && e.action === "dropped");
-    // After the cool-down the same address is served again (bounded retries, no fixed sleep).
-    let served = false;
-    for (let attempt = 0; attempt < 50 && !served; attempt++) {
-      try {
-        const c = await g.connect(agent);
-        served = true;
-        await c.close();
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    assert.ok(served);
+    await g.logs.waitFor(() => g.logs.events.filter((x) => x.event === "tls.handshake" && x.outcome === "rejected").length >= 10);
+    const agent = await g.agent("behind-the-same-address");
+    const c = await g.connect(agent);
+    assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "served" } })), "served");
+    await c.close();
+    assert.equal(g.logs.events.some((e) => e.event === "tls.lockout"), false);
   } finally {
     await g.close();
   }
+});
+
+test("refused certificates lock an address out: its refused connections are told locked_out and for how long, a valid certificate is still served, and the lock lifts after the cool-down", async () => {
+  const g = await startHostFixture({ host: { lockout: { threshold: 3, windowMs: 60_000, coolDownMs: 2_500 } } });
+  try {
+    const foreign = await makeLeaf(await makeCa(), "prober");
+    const probe = () => tlsAttempt(g.host.port, { cert: foreign.chainPem, key: foreign.keyPem, ca: toPem(g.ca.root.cert) }, "127.0.0.1");
+    for (let i = 0; i < 3; i++) assert.equal((await probe()).refusal, "unknown_ca");
+    const locked = await g.logs.waitFor((e) => e.event === "tls.lockout" && e.action === "locked");
+    assert.equal(locked.remoteAddress, "127.0.0.1");
+    assert.equal(locked.threshold, 3);
+    const during = await probe();
+    assert.equal(during.refusal, "locked_out");
+    const dropped = await g.logs.waitFor((e) => e.event === "tls.handshake" && e.reason === "locked_out");
+    assert.equal(dropped.remoteAddress, "127.0.0.1");
+    assert.equal(dropped.refusedFor, "unknown_ca");
+    assert.equal(dropped.level, "warn");
+    // A valid certificate from the locked-out address is served all the same.
+    const agent = await g.agent("locked-out-neighbour");
+    const c = await g.connect(agent);
+    assert.equal(textOf(await c.client.callTool({ name: "echo", arguments: { text: "still served" } })), "still served");
+    await c.close();
+    // After the cool-down the prober is told its real reason again (bounded retries, no fixed sleep).
+    let after: string | undefined;
+    for (let attempt = 0; attempt < 60 && after !== "unknown_ca"; attempt++) {
+      after = (await probe()).refusal;
+      if (after !== "unknown_ca") await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(after, "unknown_ca");
+  } finally {
+    await g.close();
+  }
+});
+
+test("curl with a refused certificate gets HTTP 403 and a JSON-RPC error naming the reason, not a reset", async () => {
+  const expired = await f.agent("curl-expired", { notBefore: new Date(Date.now() - 3 * HOUR), notAfter: new Date(Date.now() - HOUR) });
+  const { stdout } = await run("curl", ["-sS", "-w", "\n%{http_code}", "--cert", join(expired.dir, "cert.pem"), "--key", join(expired.dir, "key.pem"), "--cacert", join(expired.dir, "ca.pem"), "-d", "{}", f.url]);
+  const [body, status] = stdout.split("\n");
+  assert.equal(status, "403");
+  const reply = JSON.parse(body!) as { error: { code: number; message: string; data: { reason: string } } };
+  assert.equal(reply.error.code, -32005);
+  assert.equal(reply.error.data.reason, "expired");
+  assert.match(reply.error.message, /expired/);
+  // With --fail, curl's exit status says "HTTP error" (22) instead of "receive failure" (56).
+  const failed = await run("curl", ["-sSf", "--cert", join(expired.dir, "cert.pem"), "--key", join(expired.dir, "key.pem"), "--cacert", join(expired.dir, "ca.pem"), "-d", "{}", f.url]).catch((e: unknown) => e);
+  assert.equal((failed as { code?: number }).code, 22);
 });

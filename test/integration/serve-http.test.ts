@@ -53,7 +53,7 @@ async function post(who: Agent, body: string, headers: Record<string, string> = 
 
 const denial = (reason: string) => f.logs.waitFor((e) => e.event === "mcp.request" && e.decision === "deny" && e.reason === reason);
 
-test("GET /healthz answers 204 to a valid certificate and refuses a revoked one", async () => {
+test("GET /healthz answers 204 to a valid certificate and 403 to a revoked one", async () => {
   const probe = async (who: Agent) => {
     const m = createMtlsFetch(who.tls, { connections: 1 });
     try {
@@ -67,7 +67,8 @@ test("GET /healthz answers 204 to a valid certificate and refuses a revoked one"
   assert.equal(await probe(agent), 204);
   const revoked = await f.agent("health-revoked");
   await f.revoke(revoked.serial);
-  assert.equal(await probe(revoked), "refused");
+  // Refused by the handshake gate, which says so in a 403 (docs/host.md, Refused clients).
+  assert.equal(await probe(revoked), 403);
   assert.equal(await probe(agent), 204);
 });
 
@@ -104,15 +105,13 @@ test("malformed JSON, wrong Content-Type, wrong Accept, oversized and deep batch
   await denial("no_session");
 });
 
-test("params that are not an object, a __proto__ key or fields of the wrong type get -32602 invalid params, logged, and pollute nothing", async () => {
+test("params that are not an object or fields of the wrong type get -32602 invalid params, a __proto__ key -32600, logged, and pollute nothing", async () => {
   const opened = await post(agent, JSON.stringify(INIT));
   const session = { "mcp-session-id": opened.headers.get("mcp-session-id")! };
   const bodies = [
     '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":"__proto__"}',
     '{"jsonrpc":"2.0","id":8,"method":"tools/call","params":[1]}',
-    '{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"__proto__":{"polluted":true}}}',
     '{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","arguments":"__proto__"}}',
-    '{"jsonrpc":"2.0","id":11,"method":"prompts/get","params":{"name":{"__proto__":1}}}',
     '{"jsonrpc":"2.0","id":12,"method":"resources/read","params":{}}',
   ];
   for (const body of bodies) {
@@ -121,6 +120,13 @@ test("params that are not an object, a __proto__ key or fields of the wrong type
     assert.equal(r.json?.error?.code, RPC.INVALID_PARAMS, body);
     assert.equal((r.json as { id?: unknown }).id, (JSON.parse(body) as { id: number }).id, body);
   }
+  // A __proto__ key anywhere is refused before the body reaches MCP, as fastify's parser would.
+  for (const body of ['{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"__proto__":{"polluted":true}}}', '{"jsonrpc":"2.0","id":11,"method":"prompts/get","params":{"name":{"__proto__":1}}}']) {
+    const r = await post(agent, body, session);
+    assert.equal(r.status, 400, body);
+    assert.equal(r.json?.error?.code, RPC.INVALID_REQUEST, body);
+  }
+  await denial("forbidden_key");
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   const logged = await f.logs.waitFor((e) => e.event === "mcp.request" && e.rpcId === 7);
   assert.equal(logged.errorCode, RPC.INVALID_PARAMS);
@@ -146,6 +152,34 @@ test("a session id opened by one agent and replayed by another agent's connectio
   assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": sessionId } })).status, 200);
   await m.close();
   assert.equal((await post(agent, list, { "mcp-session-id": sessionId })).status, 404);
+});
+
+test("a client's normal session lifecycle is logged below warn (the bridge's probe, a GET or DELETE after its session closed); a session id never issued is a warn", async () => {
+  const own = await f.agent("lifecycle-agent");
+  const m = createMtlsFetch(own.tls);
+  const get = (headers: Record<string, string> = {}) => m.fetch(f.url, { method: "GET", headers: { accept: "text/event-stream", ...headers } });
+  try {
+    // The bridge's first contact: GET /mcp before any session.
+    assert.equal((await get()).status, 400);
+    const probe = await f.logs.waitFor((e) => e.event === "mcp.request" && e.reason === "no_session" && e.serial === own.serial);
+    assert.equal(probe.level, "info");
+    const opened = await post(own, JSON.stringify(INIT));
+    const session = opened.headers.get("mcp-session-id")!;
+    assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": session } })).status, 200);
+    // What an SDK client does next: its GET stream reconnects, and a second DELETE on exit.
+    assert.equal((await get({ "mcp-session-id": session })).status, 404);
+    assert.equal((await m.fetch(f.url, { method: "DELETE", headers: { "mcp-session-id": session } })).status, 404);
+    const closed = f.logs.events.filter((e) => e.serial === own.serial && e.reason === "session_closed");
+    assert.equal(closed.length, 4, JSON.stringify(closed));
+    assert.ok(closed.every((e) => e.level === "info" || e.level === "debug"), JSON.stringify(closed));
+    assert.deepEqual(f.logs.events.filter((e) => e.serial === own.serial && e.level === "warn"), []);
+    // A session id this host never issued (a guess, or a replay elsewhere) stays a warning.
+    assert.equal((await get({ "mcp-session-id": "6c2b3f1e-0000-4000-8000-000000000000" })).status, 404);
+    const guessed = await f.logs.waitFor((e) => e.event === "mcp.request" && e.reason === "unknown_session" && e.serial === own.serial);
+    assert.equal(guessed.level, "warn");
+  } finally {
+    await m.close();
+  }
 });
 
 test("GET /mcp opens one standalone stream per session, for the session's own certificate only; a closed session leaves no list listener", async () => {

@@ -7,10 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { createServer, type AddressInfo } from "node:net";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, textOf } from "../helpers/host-fixture.js";
 import { makeCa, makeLeaf, writeLeaf } from "../helpers/throwaway-ca.js";
-import { NODE_ARGS, ROOT } from "../helpers/cli.js";
+import { NODE_ARGS, ROOT, ztmcp } from "../helpers/cli.js";
 import { buildCrl, crlToPem } from "../../src/pki/crl.js";
 import { toPem } from "../../src/pki/certificate.js";
 import { defaultPolicyDocument } from "../../src/policy/policy.js";
@@ -89,6 +90,43 @@ test("ztmcp serve with a missing policy file exits 1 with POLICY_UNREADABLE inst
     assert.match(r.stderr, /^ztmcp: POLICY_UNREADABLE: .*no-such-policy\.json/m);
     assert.doesNotMatch(r.stdout, /listening on/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ztmcp serve without a CA or without a host certificate says what to run", async () => {
+  const dir = await caDir();
+  try {
+    const serve = (...extra: string[]) => ztmcp(["--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "serve", "--port", "0", ...extra]);
+    const noHost = serve("--identity", join(dir, "certs", "nohost"));
+    assert.equal(noHost.status, 1);
+    assert.match(noHost.stderr, /^ztmcp: HOST_IDENTITY_MISSING: no host certificate in .*nohost\/ \(chain\.pem, key\.pem missing\): run `make serve`, or `ztmcp cert issue-server nohost`/m);
+    rmSync(join(dir, "ca", "root.pem"));
+    const noCa = serve();
+    assert.equal(noCa.status, 1);
+    assert.match(noCa.stderr, /^ztmcp: CA_NOT_FOUND: no CA root at .*root\.pem: run `make serve` to set everything up, or `ztmcp ca init`/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("ztmcp serve on a port already taken exits 1 at once naming the address and --port (LISTEN_FAILED)", async () => {
+  const dir = await caDir();
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  const port = (taken.address() as AddressInfo).port;
+  try {
+    // Bounded: a serve that (wrongly) keeps running is killed after the timeout and the test fails.
+    const args = [...NODE_ARGS, "--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "serve", "--port", String(port)];
+    const r = await promisify(execFile)(process.execPath, args, { cwd: ROOT, timeout: 20_000 }).then(
+      () => ({ code: 0, killed: false, stderr: "" }),
+      (e: unknown) => e as { code?: number; killed: boolean; stderr: string },
+    );
+    assert.equal(r.killed, false, "serve kept running on a taken port");
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`^ztmcp: LISTEN_FAILED: cannot listen on 127\\.0\\.0\\.1:${String(port)}: EADDRINUSE .*--port`, "m"));
+  } finally {
+    taken.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

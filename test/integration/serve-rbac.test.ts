@@ -37,14 +37,24 @@ test("a reader lists only its permitted tools and calls one; its handshake and r
   await c.close();
 });
 
-test("a reader calling an admin-only tool gets the forbidden JSON-RPC error, and the denial is logged", async () => {
+test("a reader calling an admin-only tool gets the forbidden JSON-RPC error (its SDK message prefixed once), and the denial is logged at warn", async () => {
   const agent = await f.agent("reader-2");
   const c = await f.connect(agent);
-  await assert.rejects(c.client.callTool({ name: "ztmcp_sessions", arguments: {} }), (e: unknown) => e instanceof McpError && e.code === RPC.FORBIDDEN);
+  const error = await c.client.callTool({ name: "ztmcp_sessions", arguments: {} }).then(
+    () => assert.fail("an admin-only tool answered a reader"),
+    (e: unknown) => e,
+  );
+  assert.ok(error instanceof McpError && error.code === RPC.FORBIDDEN, String(error));
+  // The SDK client prefixes "MCP error <code>: " itself: the host's message must not carry it too.
+  assert.equal(error.message.match(/MCP error/g)?.length, 1, error.message);
+  assert.match(error.message, /^MCP error -32003: forbidden: tool "ztmcp_sessions"/);
   const denied = await f.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "ztmcp_sessions" && e.serial === agent.serial);
   assert.equal(denied.decision, "deny");
   assert.equal(denied.reason, "tool_not_permitted");
   assert.equal(denied.errorCode, RPC.FORBIDDEN);
+  assert.equal(denied.level, "warn");
+  const allowed = await f.logs.waitFor((e) => e.event === "mcp.request" && e.method === "initialize" && e.serial === agent.serial);
+  assert.equal(allowed.level, "info");
   await c.close();
 });
 

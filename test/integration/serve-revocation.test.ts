@@ -6,24 +6,29 @@ import { join } from "node:path";
 import { connect as tlsConnect } from "node:tls";
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, textOf, type Agent, type HostFixture } from "../helpers/host-fixture.js";
+import { refusalIn } from "../hostile/raw-peer.js";
 
 let f: HostFixture;
 
 /** One raw TLS connection (optionally resuming `session`) sending one HTTP request. */
-function rawRequest(agent: Agent, session?: Buffer): Promise<{ session: Buffer | undefined; reused: boolean; answered: boolean }> {
+function rawRequest(agent: Agent, session?: Buffer): Promise<{ session: Buffer | undefined; reused: boolean; answered: boolean; refusal: string | undefined }> {
   return new Promise((resolve) => {
     let ticket: Buffer | undefined;
     let reused = false;
-    let answered = false;
+    let response = "";
     const s = tlsConnect({ host: "127.0.0.1", port: f.host.port, servername: "localhost", cert: agent.tls.cert, key: agent.tls.key, ca: agent.tls.ca, ...(session && { session }) });
     s.on("session", (b: Buffer) => (ticket = b));
     s.once("secureConnect", () => {
       reused = s.isSessionReused();
       s.write("GET /mcp HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
     });
-    s.on("data", () => (answered = true));
+    s.on("data", (d: Buffer) => (response += d.toString("latin1")));
     s.on("error", () => undefined);
-    s.on("close", () => resolve({ session: ticket, reused, answered }));
+    s.on("close", () => {
+      // Refused by the gate: its 403 names the reason; "answered" means the HTTP server answered.
+      const refusal = refusalIn(response);
+      resolve({ session: ticket, reused, answered: response !== "" && refusal === undefined, refusal });
+    });
   });
 }
 before(async () => {
@@ -64,7 +69,7 @@ test("a CRL that fails its signature check is rejected and the last good one sta
   );
   f.writeCrl("intermediate", forged);
   const error = await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("signature"));
-  assert.equal(error.level, 50);
+  assert.equal(error.level, "error");
   f.writeCrl("intermediate", "not a CRL at all");
   await f.logs.waitFor((e) => e.event === "crl.error" && String(e.err).includes("unreadable"));
   assert.equal(f.host.reloadCrls(), false);
@@ -87,7 +92,7 @@ test("an older CRL written back (rollback), a reused crlNumber or a root-signed 
     f.writeCrl("intermediate", pem);
     assert.equal(f.host.reloadCrls(), false);
     const e = await f.logs.waitFor((l) => l.event === "crl.error" && l.reason === reason && f.logs.events.indexOf(l) >= mark);
-    assert.equal(e.level, 50);
+    assert.equal(e.level, "error");
     await assert.rejects(f.connect(agent));
   };
   // Validly signed and unexpired, but it predates the revocation: it would un-revoke the agent.
@@ -117,6 +122,7 @@ test("a revoked intermediate (root CRL) refuses every leaf it issued, resumed TL
   const resumed = await rawRequest(agent, full.session);
   assert.equal(resumed.reused, true);
   assert.equal(resumed.answered, false);
+  assert.equal(resumed.refusal, "revoked");
   await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "revoked");
   f.writeCrl("root", f.crlPem("root", []));
   assert.equal(f.host.reloadCrls(), true);
@@ -132,7 +138,7 @@ test("a CRL past its nextUpdate fails closed for everyone, loudly, until a fresh
   assert.equal(f.host.reloadCrls(), true);
   await assert.rejects(f.connect(agent));
   const stale = await f.logs.waitFor((e) => e.event === "crl.stale");
-  assert.equal(stale.level, 60);
+  assert.equal(stale.level, "fatal");
   await f.logs.waitFor((e) => e.event === "tls.handshake" && e.serial === agent.serial && e.reason === "crl_stale");
   f.writeCrl("intermediate", f.crlPem("intermediate", []));
   assert.equal(f.host.reloadCrls(), true);

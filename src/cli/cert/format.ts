@@ -19,7 +19,7 @@ export function certTable(certs: readonly CertView[]): string {
 
 export function certBlock(c: CertView): string {
   return [
-    `${c.kind} "${c.name}"  serial ${c.serial}  ${c.status}${c.revokedAt ? ` (${c.reason ?? "unspecified"}, ${day(c.revokedAt)})` : ""}`,
+    `${c.kind} "${c.name}"  serial ${c.serial}  ${c.status}${c.revokedAt ? ` (${c.reason ?? "unspecified"}, ${day(c.revokedAt)}${c.invalidityDate ? `, invalid since ${day(c.invalidityDate)}` : ""})` : ""}`,
     `  subject      ${c.subject}`,
     `  spiffe       ${c.spiffeId}`,
     `  roles        ${c.roles.join(", ") || "-"}`,

@@ -26,7 +26,7 @@ export function withIssueOptions<T>(y: Argv<T>, kind: Kind): Argv<T & IssueOptio
     .positional("name", { type: "string", demandOption: true, describe: `${kind} name (becomes CN and spiffe://<td>/${kind}/<name>)` })
     .option("ttl", { type: "string", describe: TTL_HELP[kind] })
     .option("key-type", { type: "string", default: "p256", choices: KEY_TYPES })
-    .option("p12", { type: "boolean", default: false, describe: "also write cert.p12 (password from ZTMCP_P12_PASSPHRASE, else empty)" }) as unknown as Argv<T & IssueOptions>;
+    .option("p12", { type: "boolean", default: false, describe: "also write cert.p12 (password from ZTMCP_P12_PASSPHRASE, at least 12 characters; else generated and printed once)" }) as unknown as Argv<T & IssueOptions>;
 }
 
 /** Opens the CA, issues with the shared part of the request, and returns the result without the key. */
@@ -34,6 +34,7 @@ export function runIssue(argv: IssueOptions & GlobalOptions, ctx: Context, issue
   return withAuthority(argv, ctx, async (ca) => {
     const issued = await issue(ca, { name: argv.name, ttl: argv.ttl, keyType: parseKeyType(argv.keyType), p12: argv.p12 });
     const { keyPem: _key, ...data } = issued;
-    return { text: `issued\n${issuedText(issued)}`, data };
+    const shown = issued.p12Password ? `\n  p12 password ${issued.p12Password}  (generated: shown once, stored nowhere; set ZTMCP_P12_PASSPHRASE to choose one)` : "";
+    return { text: `issued\n${issuedText(issued)}${shown}`, data };
   });
 }

@@ -7,6 +7,9 @@ import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.
 /** One JSON-RPC message as a Server-Sent Event, as Streamable HTTP frames it. */
 export const sseEvent = (message: JSONRPCMessage): string => `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 
+/** Why the connection's certificate is refused now (revoked, expired, stale CRL), or undefined while it is good. */
+export type Verdict = () => string | undefined;
+
 export class HttpExchange {
   readonly waiting = new Set<RequestId>();
   readonly #replies: JSONRPCMessage[] = [];
@@ -16,6 +19,8 @@ export class HttpExchange {
     readonly res: ServerResponse,
     private readonly batch: boolean,
     private readonly headers: Record<string, string>,
+    /** Checked before every write of a reply or an event on this exchange. */
+    readonly verdict: Verdict,
   ) {}
 
   get done(): boolean {
@@ -68,6 +73,12 @@ export class HttpExchange {
     }
     const body = JSON.stringify(this.batch ? this.#replies : this.#replies[0]);
     this.res.writeHead(200, { ...this.headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+  }
+
+  /** The connection goes once this exchange is answered (its certificate was refused meanwhile). */
+  closeConnection(): void {
+    if (!this.res.headersSent) this.headers.connection = "close";
+    this.res.once("finish", () => this.res.socket?.destroy());
   }
 
   /** Sends what is ready now; used when the exchange holds no request at all. */

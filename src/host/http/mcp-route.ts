@@ -28,6 +28,17 @@ function isMessage(m: unknown): m is JSONRPCMessage {
 
 const isRequest = (m: unknown): boolean => typeof m === "object" && m !== null && "method" in m && "id" in m;
 
+/** True when two requests in the batch carry the same id ("1" and 1 are two ids, as JSON-RPC compares them). */
+function sharesAnId(messages: readonly JSONRPCMessage[]): boolean {
+  const ids = new Set<unknown>();
+  for (const m of messages) {
+    if (!("method" in m && "id" in m)) continue;
+    if (ids.has(m.id)) return true;
+    ids.add(m.id);
+  }
+  return false;
+}
+
 const transportError = (status: number, reason: string, message: string): Refusal => ({ status, code: RPC.TRANSPORT, reason, message });
 
 function acceptsBoth(req: FastifyRequest): boolean {
@@ -74,13 +85,17 @@ function lookup(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Session
   const caller = (req.raw as AuthedRequest).caller!;
   const id = req.headers["mcp-session-id"];
   if (typeof id !== "string") {
-    refuse(d.log, req, reply, transportError(400, "no_session", "Bad Request: Mcp-Session-Id header is required"));
+    // Also what a client's first contact looks like (the bridge's probe): no warning.
+    refuse(d.log, req, reply, { ...transportError(400, "no_session", "Bad Request: Mcp-Session-Id header is required"), level: "info" });
     return undefined;
   }
   const found = d.sessions.lookup(id, caller.identity);
   if ("session" in found) return found.session;
-  d.log.warn({ event: "mcp.session", action: "refused", reason: found.refused, session: id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial }, "unknown session");
-  refuse(d.log, req, reply, { status: 404, code: RPC.UNKNOWN_SESSION, reason: found.refused, message: "Session not found" });
+  // A session this certificate had and lost (DELETE, eviction) is its client's normal lifecycle
+  // (an SDK client's GET stream reconnects after its DELETE); an id never issued to it is not.
+  const lifecycle = found.refused === "session_closed";
+  d.log[lifecycle ? "debug" : "warn"]({ event: "mcp.session", action: "refused", reason: found.refused, session: id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial }, "unknown session");
+  refuse(d.log, req, reply, { status: 404, code: RPC.UNKNOWN_SESSION, reason: found.refused, message: "Session not found", level: lifecycle ? "info" : "warn" });
   return undefined;
 }
 
@@ -99,7 +114,7 @@ function openStream(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Fas
   res.flushHeaders();
   const caller = (req.raw as AuthedRequest).caller!;
   const logged = { session: session.id.slice(0, 8), spiffeId: caller.identity.spiffeId, serial: caller.identity.serial };
-  session.transport.openStream(res, () => d.guard.admits(req.raw.socket), () => d.log.info({ event: "mcp.stream", action: "close", ...logged }, "standalone stream closed"));
+  session.transport.openStream(res, () => d.guard.refusalOn(req.raw.socket), () => d.log.info({ event: "mcp.stream", action: "close", ...logged }, "standalone stream closed"));
   d.log.info({ event: "mcp.stream", action: "open", ...logged }, "standalone stream opened");
   return reply;
 }
@@ -117,6 +132,8 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
     return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: `a batch holds 1 to ${d.maxBatch} messages` });
   }
   if (!messages.every(isMessage)) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "invalid_message", message: "Invalid Request: not a JSON-RPC 2.0 message" });
+  // Replies are matched by id: a batch naming one id twice is refused whole, before any of it runs.
+  if (batch && sharesAnId(messages)) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "duplicate_id", message: "Invalid Request: two requests in one batch share an id" });
   const version = req.headers["mcp-protocol-version"];
   if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
     return refuse(d.log, req, reply, transportError(400, "bad_protocol_version", `Bad Request: unsupported protocol version ${version}`));
@@ -128,8 +145,12 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
   if (initializing) {
     if (messages.length > 1) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: "initialize must be sent alone" });
     if (req.headers["mcp-session-id"] !== undefined) return refuse(d.log, req, reply, transportError(400, "already_initialized", "Bad Request: session already initialized"));
-    session = await d.sessions.open(caller.identity);
-    if (!session) return refuse(d.log, req, reply, { ...transportError(503, "too_many_sessions", "Service Unavailable: too many sessions"), headers: { "retry-after": "5" } });
+    const opened = await d.sessions.open(caller.identity);
+    if ("refused" in opened) {
+      const why = opened.refused === "too_many_sessions" ? "too many sessions, all busy" : "this certificate holds its maximum of sessions, all busy: end one (DELETE)";
+      return refuse(d.log, req, reply, { ...transportError(503, opened.refused, `Service Unavailable: ${why}`), headers: { "retry-after": "5" } });
+    }
+    session = opened.session;
   } else {
     session = lookup(d, req, reply);
     if (!session) return reply;
@@ -137,6 +158,6 @@ async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Pro
   reply.hijack();
   const headers: Record<string, string> = { "mcp-session-id": session.id };
   if (d.closing()) headers.connection = "close";
-  session.transport.deliver(messages, new HttpExchange(reply.raw, batch, headers), caller.authInfo);
+  session.transport.deliver(messages, new HttpExchange(reply.raw, batch, headers, () => d.guard.refusalOn(req.raw.socket)), caller.authInfo);
   return reply;
 }

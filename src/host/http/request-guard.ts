@@ -11,6 +11,7 @@ import type { Policy } from "../../policy/policy.js";
 import type { Logger } from "../../common/log.js";
 import type { HandshakeGate, Peer } from "../tls/handshake-gate.js";
 import type { Identity } from "../../policy/identity.js";
+import { trustDomainOf } from "../../pki/names.js";
 import { RPC, rpcErrorBody } from "../../common/jsonrpc-errors.js";
 import type { RateLimiter } from "./rate-limit.js";
 import type { RevocationList } from "../revocation/revocation.js";
@@ -50,12 +51,14 @@ export interface Refusal {
   headers?: Record<string, string>;
   data?: Record<string, unknown>;
   closeConnection?: boolean;
+  /** warn by default; a client's normal session lifecycle (no session yet, one it closed) logs lower. */
+  level?: "debug" | "info" | "warn";
 }
 
 /** Logs the refusal as an `mcp.request` deny and answers with a JSON-RPC error body. */
 export function refuse(log: Logger, req: FastifyRequest, reply: FastifyReply, r: Refusal): FastifyReply {
   const caller = (req.raw as AuthedRequest).caller;
-  log.warn(
+  log[r.level ?? "warn"](
     {
       event: "mcp.request",
       decision: "deny",
@@ -103,15 +106,24 @@ export class RequestGuard {
     return cached;
   }
 
-  /** Revoked, expired or a stale CRL: why this connection's certificate is refused now. */
+  /** Revoked, expired, a stale CRL or (after a policy reload) outside the trust domain: why this connection's certificate is refused now. */
   #verdict(peer: Peer, now: number): string | undefined {
-    return this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ?? (now > peer.identity.notAfter.getTime() ? "expired" : undefined);
+    return (
+      this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ??
+      (now > peer.identity.notAfter.getTime() ? "expired" : undefined) ??
+      (trustDomainOf(peer.identity.spiffeId) === this.d.policy().trustDomain ? undefined : "wrong_trust_domain")
+    );
   }
 
-  /** Whether the certificate of an accepted connection is still good (for long-lived streams). */
-  admits(socket: IncomingMessage["socket"]): boolean {
+  /** Who is on this connection (for refusals made before a request exists). */
+  identityOn(socket: object): Identity | undefined {
+    return this.d.gate.peerOf(socket)?.identity;
+  }
+
+  /** Why the certificate of an accepted connection is refused now, or undefined while it is good (for replies and streams that outlive their request's check). */
+  refusalOn(socket: IncomingMessage["socket"]): string | undefined {
     const peer = this.d.gate.peerOf(socket);
-    return peer !== undefined && this.#verdict(peer, this.#now()) === undefined;
+    return peer === undefined ? "no_peer" : this.#verdict(peer, this.#now());
   }
 
   /** undefined: go on (req.raw.auth and .caller are set); otherwise refuse with this. */

@@ -1,16 +1,15 @@
 // The host's current policy: loaded at start, reloaded on SIGHUP (reload()) and on file change.
 // A reload that fails keeps the previous policy and logs why; a good one swaps in atomically,
 // so every later decision uses it.
-import { watch, type FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import { loadPolicy, type Policy } from "../../policy/policy.js";
 import { ZtmcpError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
+import { startReloadTriggers } from "../../common/reload-triggers.js";
 
 export class LivePolicy {
   #current: Policy;
-  #watcher: FSWatcher | undefined;
-  #debounce: NodeJS.Timeout | undefined;
+  #stopWatch: (() => void) | undefined;
 
   /** `path` undefined: a fixed policy (tests, or no policy file yet). */
   constructor(
@@ -27,18 +26,13 @@ export class LivePolicy {
 
   watch(): void {
     if (this.path === undefined) return;
-    const name = basename(this.path);
-    try {
-      this.#watcher = watch(dirname(this.path), (_type, file) => {
-        if (file !== null && file !== name) return;
-        clearTimeout(this.#debounce);
-        this.#debounce = setTimeout(() => this.reload("file"), 25);
-        this.#debounce.unref();
-      });
-      this.#watcher.on("error", () => undefined);
-    } catch (e) {
-      this.log.warn({ event: "policy.watch", path: this.path, err: (e as Error).message }, "cannot watch the policy file; reload with SIGHUP");
-    }
+    this.#stopWatch = startReloadTriggers({
+      targets: [{ dir: dirname(this.path), names: [basename(this.path)] }],
+      settleMs: 25,
+      reload: () => this.reload("file"),
+      log: this.log,
+      event: "policy.watch",
+    });
   }
 
   /** Returns true when a new policy is in force. */
@@ -58,7 +52,6 @@ export class LivePolicy {
   }
 
   stop(): void {
-    this.#watcher?.close();
-    clearTimeout(this.#debounce);
+    this.#stopWatch?.();
   }
 }

@@ -24,9 +24,10 @@ import type { Policy } from "../../policy/policy.js";
 import type { CallContext, Catalog, HostView } from "../../gateway/catalog.js";
 import type { Identity } from "../../policy/identity.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
+import { VERSION } from "../../common/version.js";
 import type { SessionTransport } from "./session-transport.js";
 
-export const SERVER_INFO = { name: "ztmcp", version: "0.1.0" } as const;
+export const SERVER_INFO = { name: "ztmcp", version: VERSION } as const;
 
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 
@@ -114,7 +115,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     return {
       identity,
       requestId: extra.requestId,
-      signal: extra.signal,
+      signal: transport.signalFor(extra.requestId, extra.signal),
       host: deps.host,
       ...(token !== undefined && {
         onProgress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...p } }).catch(() => undefined),

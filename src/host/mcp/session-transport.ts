@@ -2,8 +2,10 @@
 // SDK through onmessage, and the SDK's send() of the matching response completes that POST's
 // HTTP reply (keyed by JSON-RPC id). The SDK keeps all MCP semantics; this only moves bytes.
 // Server-initiated messages (list_changed) go to the session's standalone GET stream when one
-// is open, and are dropped otherwise, as the spec allows. Measured against the SDK's
-// StreamableHTTPServerTransport in docs/host.md.
+// is open, and are dropped otherwise, as the spec allows. The connection's certificate is
+// re-checked before every write: once it is refused (revoked, expired, stale CRL) the requests
+// waiting on it end with -32005 and their handlers are aborted (an upstream call is cancelled).
+// Measured against the SDK's StreamableHTTPServerTransport in docs/host.md.
 import type { ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -14,8 +16,9 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
-import { sseEvent, type HttpExchange } from "../http/http-exchange.js";
+import { sseEvent, type HttpExchange, type Verdict } from "../http/http-exchange.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
+import { isReply, looksLikeRequest, malformed, targetOf, withoutSdkPrefix } from "./jsonrpc-shapes.js";
 
 /** What the host wants to know about each finished request (for the `mcp.request` event). */
 export interface Completed {
@@ -38,10 +41,10 @@ export interface Decided {
   auditArguments?: Record<string, unknown> | undefined;
 }
 
-/** The session's standalone GET stream; `admits` re-checks the certificate before each write. */
+/** The session's standalone GET stream; `verdict` re-checks the certificate before each write. */
 interface Standalone {
   res: ServerResponse;
-  admits: () => boolean;
+  verdict: Verdict;
 }
 
 interface Pending {
@@ -51,33 +54,8 @@ interface Pending {
   startedAt: bigint;
   auth: AuthInfo | undefined;
   decision?: Decided;
-}
-
-/** Has an id and a method: a request, whether or not the SDK's schema will accept it. */
-function looksLikeRequest(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string; params?: unknown } {
-  return "method" in m && "id" in m;
-}
-
-/**
- * A request the SDK would drop as an unknown message (it answers nothing then, and the POST
- * would wait for nothing): params that are not an object → invalid params, anything else
- * (an id that is neither a string nor an integer, extra members) → invalid request.
- */
-function malformed(m: { params?: unknown }): { code: number; message: string } {
-  const params = m.params;
-  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) return { code: RPC.INVALID_PARAMS, message: "Invalid params: params must be an object" };
-  return { code: RPC.INVALID_REQUEST, message: "Invalid Request: not a valid JSON-RPC 2.0 request" };
-}
-
-/** Replies the SDK sends back (its own messages: a structural check, no schema parse). */
-function isReply(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId } & ({ result: unknown } | { error: { code: number } }) {
-  return "id" in m && ("result" in m || "error" in m);
-}
-
-function targetOf(method: string, params: Record<string, unknown> | undefined): string | undefined {
-  if (method === "tools/call" || method === "prompts/get") return typeof params?.name === "string" ? params.name : undefined;
-  if (method === "resources/read") return typeof params?.uri === "string" ? params.uri : undefined;
-  return undefined;
+  /** Made on demand (signalFor): aborted when the host ends the request itself. */
+  abort?: AbortController;
 }
 
 export class SessionTransport implements Transport {
@@ -148,9 +126,9 @@ export class SessionTransport implements Transport {
    * Adopts a GET response as the session's standalone SSE stream (headers already written).
    * One per session: false when one is open already or the session is closed.
    */
-  openStream(res: ServerResponse, admits: () => boolean, onEnd: () => void): boolean {
+  openStream(res: ServerResponse, verdict: Verdict, onEnd: () => void): boolean {
     if (this.#standalone || this.#closed) return false;
-    const stream: Standalone = { res, admits };
+    const stream: Standalone = { res, verdict };
     this.#standalone = stream;
     res.once("close", () => {
       if (this.#standalone === stream) this.#standalone = undefined;
@@ -169,7 +147,7 @@ export class SessionTransport implements Transport {
   /** Ends the standalone stream if its certificate is refused now (checked at a CRL reload); true when it did. */
   endStreamIfRefused(): boolean {
     const stream = this.#standalone;
-    if (!stream || stream.admits()) return false;
+    if (!stream || stream.verdict() === undefined) return false;
     this.endStream();
     return true;
   }
@@ -180,13 +158,54 @@ export class SessionTransport implements Transport {
     if (p) p.decision = decision;
   }
 
+  /**
+   * The signal a handler's work for request `id` stops on: the SDK's own (client cancelled,
+   * session closed) or the host ending the request (certificate refused, client gone).
+   */
+  signalFor(id: RequestId, sdk: AbortSignal): AbortSignal {
+    const p = this.#pending.get(id);
+    if (!p) return sdk;
+    const abort = (p.abort ??= new AbortController());
+    if (sdk.aborted) abort.abort(sdk.reason);
+    else sdk.addEventListener("abort", () => abort.abort(sdk.reason), { once: true });
+    return abort.signal;
+  }
+
+  /** Ends the requests whose connection's certificate is refused now (a CRL reload, its expiry); returns how many. */
+  endRefusedCalls(): number {
+    let ended = 0;
+    for (const exchange of new Set([...this.#pending.values()].map((p) => p.exchange))) {
+      const verdict = exchange.verdict();
+      if (verdict !== undefined) ended += this.#refuse(exchange, verdict);
+    }
+    return ended;
+  }
+
+  /** Answers every request still waiting on `exchange` with -32005, aborts their handlers and closes the connection. */
+  #refuse(exchange: HttpExchange, verdict: string): number {
+    exchange.closeConnection();
+    let ended = 0;
+    for (const id of [...exchange.waiting]) {
+      const p = this.#pending.get(id);
+      if (p?.exchange !== exchange) continue;
+      this.#pending.delete(id);
+      p.abort?.abort(new Error(`client certificate refused: ${verdict}`));
+      exchange.complete(id, { jsonrpc: "2.0", id, error: { code: RPC.CERTIFICATE_REFUSED, message: `client certificate refused: ${verdict}` } });
+      this.onCompleted({ id, method: p.method, target: p.target, startedAt: p.startedAt, decision: "deny", reason: verdict, errorCode: RPC.CERTIFICATE_REFUSED, auth: p.auth, auditArguments: p.decision?.auditArguments });
+      ended++;
+    }
+    return ended;
+  }
+
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (isReply(message)) {
       const id = message.id;
       const p = this.#pending.get(id);
-      if (p) {
+      const verdict = p?.exchange.verdict();
+      if (p && verdict !== undefined) this.#refuse(p.exchange, verdict);
+      else if (p) {
         this.#pending.delete(id);
-        p.exchange.complete(id, message);
+        p.exchange.complete(id, "error" in message ? withoutSdkPrefix(message) : message);
         const errorCode = "error" in message ? message.error.code : undefined;
         this.onCompleted({
           id,
@@ -205,8 +224,13 @@ export class SessionTransport implements Transport {
     // Progress and server→client requests ride on the stream of the request they belong to;
     // messages tied to no request (list_changed) take the standalone stream, or are dropped.
     const related = options?.relatedRequestId;
-    if (related !== undefined) this.#pending.get(related)?.exchange.stream(message);
-    else this.#toStandalone(message);
+    if (related === undefined) this.#toStandalone(message);
+    else {
+      const exchange = this.#pending.get(related)?.exchange;
+      const verdict = exchange?.verdict();
+      if (exchange && verdict !== undefined) this.#refuse(exchange, verdict);
+      else exchange?.stream(message);
+    }
     return Promise.resolve();
   }
 
@@ -214,7 +238,7 @@ export class SessionTransport implements Transport {
     const stream = this.#standalone;
     if (!stream || stream.res.writableEnded || stream.res.destroyed) return;
     // A certificate revoked or expired since the GET was admitted gets nothing more.
-    if (!stream.admits()) {
+    if (stream.verdict() !== undefined) {
       this.endStream();
       return;
     }
@@ -228,8 +252,14 @@ export class SessionTransport implements Transport {
     p.exchange.forget(id);
   }
 
+  /** The client went away: nobody waits for these replies, so their work stops too (an upstream call is cancelled). */
   #dropExchange(exchange: HttpExchange): void {
-    for (const id of exchange.waiting) if (this.#pending.get(id)?.exchange === exchange) this.#pending.delete(id);
+    for (const id of exchange.waiting) {
+      const p = this.#pending.get(id);
+      if (p?.exchange !== exchange) continue;
+      this.#pending.delete(id);
+      p.abort?.abort(new Error("client disconnected"));
+    }
   }
 
   close(): Promise<void> {

@@ -5,7 +5,9 @@
 // lower crlNumber than the last good one (a replayed old CRL would un-revoke), or the same
 // number with other content, is refused like a bad signature. A bad or unreadable file keeps
 // the last good one; a CRL past its nextUpdate (plus grace) makes the host refuse everyone
-// until a fresh one arrives.
+// until a fresh one arrives. Every accepted CRL is kept in the host's state (crl-state.ts), and
+// at start-up that one is the last good one: a CRL file rolled back while the host was down is
+// refused, and the kept CRL stays in force.
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname } from "node:path";
@@ -13,6 +15,7 @@ import { parseCrl, toDer, verifyCrl, type ParsedCrl } from "../../pki/crl.js";
 import { ZtmcpError } from "../../common/errors.js";
 import type { Logger } from "../../common/log.js";
 import { startReloadTriggers } from "../../common/reload-triggers.js";
+import { CrlState } from "./crl-state.js";
 
 export interface CrlSource {
   path: string;
@@ -30,6 +33,8 @@ export interface RevocationOptions {
   now?: () => number;
   /** Runs after every reload (file change, timer, SIGHUP, API), once the new set is in force. */
   onReload?: () => void;
+  /** Where the last good CRL of each issuer survives a restart; without it, rollback protection lasts one run. */
+  state?: CrlState;
 }
 
 export type RevocationVerdict = "revoked" | "crl_stale" | undefined;
@@ -40,7 +45,11 @@ interface Loaded {
   /** SHA-256 of the DER: the same crlNumber must mean the same CRL. */
   digest: string;
   nextUpdate: number | undefined;
+  thisUpdate: number;
   source: string;
+  der: Buffer;
+  /** CrlState.keyIdOf() of the issuer whose signature verified. */
+  issuerKey: string;
 }
 
 /** Why a file's CRL was not taken: `invalid` (unreadable, bad signature), `rollback`, … */
@@ -50,7 +59,7 @@ interface Rejection {
 }
 
 export interface RevocationStatus {
-  files: { path: string; crlNumber: string | undefined; entries: number; nextUpdate: string | undefined }[];
+  files: { path: string; crlNumber: string | undefined; entries: number; thisUpdate: string; nextUpdate: string | undefined }[];
   revokedSerials: number;
   stale: boolean;
 }
@@ -63,18 +72,35 @@ export class RevocationList {
   #staleLogged = false;
   #stopTriggers: (() => void) | undefined;
   readonly #now: () => number;
+  /** Issuer PEM → CrlState key id, computed once. */
+  readonly #keyIds = new Map<string, string>();
 
   constructor(private readonly options: RevocationOptions) {
     this.#now = options.now ?? Date.now;
+    for (const { issuers } of options.crls) for (const pem of issuers) if (!this.#keyIds.has(pem)) this.#keyIds.set(pem, CrlState.keyIdOf(pem));
   }
 
-  /** First load: every CRL file must be readable and valid, else the host does not start. */
+  /**
+   * First load: each file's CRL, unless the host's state holds a newer one from the same issuer
+   * (the file was rolled back, or is now unreadable): then the kept one, and a `crl.error` says
+   * why. Neither acceptable: the host does not start.
+   */
   start(): void {
     for (const source of this.options.crls) {
       const { path } = source;
+      const kept = this.#kept(source);
+      if (kept) this.#byFile.set(path, kept);
       const loaded = this.#read(source);
-      if (!("serials" in loaded)) throw new ZtmcpError("CRL_INVALID", `${path}: ${loaded.err}`);
-      this.#byFile.set(path, loaded);
+      if ("serials" in loaded) {
+        this.#byFile.set(path, loaded);
+        this.#persist(loaded, kept);
+        continue;
+      }
+      if (!kept) throw new ZtmcpError("CRL_INVALID", `${path}: ${loaded.err}`);
+      this.options.log.error(
+        { event: "crl.error", path, ...loaded, keptCrlNumber: kept.crlNumber?.toString(), keptFrom: this.options.state?.dir },
+        "CRL refused at start-up; the last good CRL kept in the host's state is in force",
+      );
     }
     this.#rebuild();
     const paths = this.options.crls.map((c) => c.path);
@@ -106,6 +132,7 @@ export class RevocationList {
         continue;
       }
       this.#byFile.set(path, loaded);
+      this.#persist(loaded, previous);
       if (previous?.digest !== loaded.digest) {
         this.options.log.info(
           { event: "crl.load", path, crlNumber: loaded.crlNumber?.toString(), entries: loaded.serials.size, nextUpdate: iso(loaded.nextUpdate) },
@@ -119,19 +146,71 @@ export class RevocationList {
   }
 
   /** The file's CRL if it may replace the last good one, else why not. */
-  #read({ path, issuers }: CrlSource): Loaded | Rejection {
-    let crl: ParsedCrl;
-    let der: Buffer;
+  #read(source: CrlSource): Loaded | Rejection {
+    let bytes: Buffer;
     try {
-      der = toDer(readFileSync(path));
-      crl = parseCrl(der);
+      bytes = readFileSync(source.path);
     } catch (e) {
       return { reason: "invalid", err: `unreadable CRL: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
     }
-    if (!issuers.some((issuer) => safeVerify(crl, issuer))) return { reason: "invalid", err: "CRL signature does not verify against the CA certificate this file belongs to" };
-    const loaded = { serials: new Set(crl.serials), crlNumber: crl.crlNumber, digest: createHash("sha256").update(der).digest("hex"), nextUpdate: crl.nextUpdate?.getTime(), source: path };
-    const previous = this.#byFile.get(path);
+    const loaded = this.#check(bytes, source);
+    if (!("serials" in loaded)) return loaded;
+    const previous = this.#byFile.get(source.path);
     return (previous && regression(previous, loaded)) ?? loaded;
+  }
+
+  /** A CRL's bytes, parsed and checked against the issuers of its source. */
+  #check(bytes: Buffer, { path, issuers }: CrlSource): Loaded | Rejection {
+    let crl: ParsedCrl;
+    let der: Buffer;
+    try {
+      der = toDer(bytes);
+      crl = parseCrl(der);
+    } catch (e) {
+      return { reason: "invalid", err: `unreadable CRL: ${(e as Error).message}` };
+    }
+    const issuer = issuers.find((pem) => safeVerify(crl, pem));
+    if (issuer === undefined) return { reason: "invalid", err: "CRL signature does not verify against the CA certificate this file belongs to" };
+    return {
+      serials: new Set(crl.serials),
+      crlNumber: crl.crlNumber,
+      digest: createHash("sha256").update(der).digest("hex"),
+      nextUpdate: crl.nextUpdate?.getTime(),
+      thisUpdate: crl.thisUpdate.getTime(),
+      source: path,
+      der,
+      issuerKey: this.#keyIds.get(issuer)!,
+    };
+  }
+
+  /** The newest CRL the host's state kept for any issuer of this source (signature checked again). */
+  #kept(source: CrlSource): Loaded | undefined {
+    const state = this.options.state;
+    if (!state) return undefined;
+    let newest: Loaded | undefined;
+    for (const pem of source.issuers) {
+      let bytes: Buffer | undefined;
+      try {
+        bytes = state.lastGood(this.#keyIds.get(pem)!);
+      } catch (e) {
+        this.options.log.error({ event: "crl.state", action: "read", dir: state.dir, err: (e as Error).message }, "cannot read the host's kept CRL");
+      }
+      const kept = bytes === undefined ? undefined : this.#check(bytes, { path: source.path, issuers: [pem] });
+      if (kept && !("serials" in kept)) this.options.log.error({ event: "crl.state", action: "read", dir: state.dir, err: kept.err }, "the host's kept CRL is unusable; ignored");
+      else if (kept && (newest === undefined || (kept.crlNumber ?? -1n) > (newest.crlNumber ?? -1n))) newest = kept;
+    }
+    return newest;
+  }
+
+  /** Keeps an accepted CRL in the host's state when it is new. A failed write is logged: memory still protects this run. */
+  #persist(loaded: Loaded, previous: Loaded | undefined): void {
+    const state = this.options.state;
+    if (!state || (previous?.digest === loaded.digest && previous.issuerKey === loaded.issuerKey)) return;
+    try {
+      state.save(loaded.issuerKey, loaded.der);
+    } catch (e) {
+      this.options.log.error({ event: "crl.state", action: "write", dir: state.dir, err: (e as Error).message }, "cannot keep the CRL in the host's state: a restart would forget it");
+    }
   }
 
   #rebuild(): void {
@@ -162,7 +241,7 @@ export class RevocationList {
 
   status(): RevocationStatus {
     return {
-      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber?.toString(), entries: l.serials.size, nextUpdate: iso(l.nextUpdate) })),
+      files: [...this.#byFile.entries()].map(([path, l]) => ({ path, crlNumber: l.crlNumber?.toString(), entries: l.serials.size, thisUpdate: new Date(l.thisUpdate).toISOString(), nextUpdate: iso(l.nextUpdate) })),
       revokedSerials: this.#revoked.size,
       stale: this.#now() > this.#staleAt,
     };

@@ -1,16 +1,19 @@
 // The handshake gate: every TLS handshake, accepted or rejected, ends here and writes one
 // `tls.handshake` event. The server runs with `rejectUnauthorized: false` because with `true`
 // Node reports a failed client handshake only as ECONNRESET, with no reason and no certificate
-// to log; this gate rejects instead, destroying the socket before any HTTP byte is read.
+// to log; this gate rejects instead. Only accepted sockets reach the HTTP server: a refused one
+// is told why in one HTTP answer (refusal.ts) and closed, without any HTTP parsing.
 import type { Server as TlsServer, TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
 import type { X509Certificate } from "node:crypto";
-import { normalizeSerial } from "../../pki/serial.js";
 import type { Logger } from "../../common/log.js";
-import { BoundedMap } from "../../common/bounded-map.js";
+import { trustDomainOf } from "../../pki/names.js";
 import type { Identity } from "../../policy/identity.js";
 import { identityOf, type IdentityCache } from "./peer-identity.js";
 import type { HandshakeLockout } from "./lockout.js";
+import type { IssuerCheck } from "./issuer.js";
+import type { ConnectionCap } from "./connection-cap.js";
+import { answerFor, answerRefused, NOT_THE_CERTIFICATE } from "./refusal.js";
 import type { RevocationList } from "../revocation/revocation.js";
 
 /** What the gate learned about an accepted connection; the request path re-checks it. */
@@ -45,8 +48,6 @@ export function reasonFor(authorizationError: string | undefined): string {
   return (authorizationError && REASONS[authorizationError]) ?? "verify_failed";
 }
 
-const MAX_REMEMBERED_ISSUERS = 100_000;
-
 // What the gate learns about a socket is kept on the socket under private symbols (as Node keeps
 // its own per-socket state), not in WeakMaps: one WeakMap entry per connection made every
 // garbage collection walk the ephemeron tables.
@@ -62,37 +63,52 @@ interface Origin {
 
 export interface GateOptions {
   identities: IdentityCache;
+  /** Which trusted intermediate signed a leaf (never the chain's order). */
+  issuers: IssuerCheck;
   revocation: RevocationList;
   lockout: HandshakeLockout;
+  connections: ConnectionCap;
+  /** The current policy's trust domain: the policy is reloaded while the host runs. */
+  trustDomain: () => string;
+  /** Every decision, for metrics (`reason` undefined when accepted). */
+  onOutcome?: (outcome: "accepted" | "rejected", reason: string | undefined) => void;
   log: Logger;
   now?: () => number;
 }
 
+type Listener = (socket: TLSSocket) => void;
+
 export class HandshakeGate {
   readonly stats: GateStats = { accepted: 0, rejected: 0, lockedOut: 0 };
-  /** Leaf fingerprint → issuing intermediate's serial, for resumed sessions (oldest forgotten first). */
-  readonly #issuers = new BoundedMap<string, string>(MAX_REMEMBERED_ISSUERS);
   readonly #now: () => number;
+  /** Refused connections still being answered: dropped at once when the host stops. */
+  readonly #refusing = new Set<() => void>();
 
   constructor(private readonly o: GateOptions) {
     this.#now = o.now ?? Date.now;
   }
 
-  /** Must run before the HTTP server's own listeners: hence prependListener. */
+  /**
+   * Takes the HTTP server's own `secureConnection` listeners (Node's https.Server registers its
+   * connection handler there when it is created) and hands them only the sockets the gate accepts.
+   */
   install(server: TlsServer): void {
+    const http = server.listeners("secureConnection") as Listener[];
+    if (http.length === 0) throw new Error("handshake gate: install it on an https server after it is created");
+    server.removeAllListeners("secureConnection");
+    server.on("secureConnection", (socket: TLSSocket) => {
+      if (this.#onSecureConnection(socket)) for (const listener of http) listener.call(server, socket);
+    });
     server.prependListener("connection", (socket: Socket) => this.#onConnection(socket));
-    server.prependListener("secureConnection", (socket: TLSSocket) => this.#onSecureConnection(socket));
     server.on("tlsClientError", (err: NodeJS.ErrnoException, socket: TLSSocket) => this.#onClientError(err, socket));
   }
 
+  /** Drops the connections still being told why they were refused (host shutdown). */
+  close(): void {
+    for (const drop of [...this.#refusing]) drop();
+  }
+
   #onConnection(socket: Socket): void {
-    const address = socket.remoteAddress ?? "";
-    if (this.o.lockout.isLocked(address, this.#now())) {
-      this.stats.lockedOut++;
-      this.o.log.debug({ event: "tls.lockout", action: "dropped", remoteAddress: address }, "connection from a locked-out address dropped");
-      socket.destroy();
-      return;
-    }
     // Where the connection came from and when, taken now: a socket that fails its handshake
     // (truncated ClientHello, timeout) may no longer know its peer address at tlsClientError.
     (socket as Socket & Marked)[ORIGIN] = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, startedAt: process.hrtime.bigint() };
@@ -109,26 +125,27 @@ export class HandshakeGate {
     return raw?.[ORIGIN] ?? (socket as TLSSocket & Marked)[ORIGIN];
   }
 
-  /**
-   * The serial of the intermediate that issued the leaf. A resumed TLS session carries the leaf
-   * but not its chain, so the serial seen at the full handshake is remembered per leaf: without
-   * it a resumed session would escape the root CRL's revocation of an intermediate. Unknown
-   * (forgotten) → undefined, and the gate refuses rather than guess.
-   */
-  #intermediateOf(socket: TLSSocket, fingerprint: string, issuer: X509Certificate | undefined): string | undefined {
-    if (issuer) {
-      const serial = normalizeSerial(issuer.serialNumber);
-      this.#issuers.set(fingerprint, serial);
-      return serial;
-    }
-    return socket.isSessionReused() ? this.#issuers.get(fingerprint) : undefined;
-  }
-
   #elapsedMs(origin: Origin | undefined): number | undefined {
     return origin === undefined ? undefined : Number(process.hrtime.bigint() - origin.startedAt) / 1e6;
   }
 
-  #onSecureConnection(socket: TLSSocket): void {
+  /**
+   * Why a verified certificate is refused, if it is. A resumed session skips verification (OpenSSL
+   * reports the original handshake's verdict), hence the validity window here; the issuer comes
+   * from the signature, so it is known for resumed sessions too.
+   */
+  #judge(cert: X509Certificate, identity: Identity, now: number): { reason: string | undefined; intermediateSerial?: string } {
+    if (now < identity.notBefore.getTime()) return { reason: "not_yet_valid" };
+    if (now > identity.notAfter.getTime()) return { reason: "expired" };
+    const intermediateSerial = this.o.issuers.serialOf(cert);
+    if (intermediateSerial === undefined) return { reason: "unknown_issuer" };
+    if (trustDomainOf(identity.spiffeId) !== this.o.trustDomain()) return { reason: "wrong_trust_domain" };
+    return { reason: this.o.revocation.check(identity.serial, intermediateSerial, now), intermediateSerial };
+  }
+
+  /** True when the socket may go on to the HTTP server. */
+  #onSecureConnection(socket: TLSSocket): boolean {
+    const now = this.#now();
     const cert = socket.getPeerX509Certificate();
     const base = {
       event: "tls.handshake",
@@ -136,6 +153,7 @@ export class HandshakeGate {
       remotePort: socket.remotePort,
       tlsVersion: socket.getProtocol(),
       cipher: socket.getCipher().name,
+      resumed: socket.isSessionReused() || undefined,
       durationMs: this.#elapsedMs(this.#originOf(socket)),
     };
     let reason: string | undefined;
@@ -147,8 +165,8 @@ export class HandshakeGate {
       reason = reasonFor(socket.authorizationError as unknown as string | undefined);
     } else {
       identity = this.o.identities.get(cert);
-      intermediateSerial = this.#intermediateOf(socket, identity.fingerprint, cert.issuerCertificate);
-      reason = intermediateSerial === undefined ? "unknown_issuer" : this.o.revocation.check(identity.serial, intermediateSerial);
+      ({ reason, intermediateSerial } = this.#judge(cert, identity, now));
+      if (reason === undefined && !this.o.connections.admit(identity.spiffeId ?? identity.fingerprint, socket)) reason = "too_many_connections";
     }
     const presented = identity && {
       subject: identity.subject,
@@ -164,45 +182,67 @@ export class HandshakeGate {
       this.stats.accepted++;
       (socket as TLSSocket & Marked)[PEER] = { identity, intermediateSerial };
       this.o.log.info({ ...base, outcome: "accepted", ...presented }, "handshake accepted");
-      return;
+      this.o.onOutcome?.("accepted", undefined);
+      return true;
     }
+    reason ??= "verify_failed";
     this.stats.rejected++;
+    const address = socket.remoteAddress;
+    const blamesCertificate = !NOT_THE_CERTIFICATE.has(reason);
+    // Locked out: the client is told only that (no per-certificate reason to probe the gate with).
+    const lockedUntil = blamesCertificate && address !== undefined ? this.o.lockout.lockedUntil(address, now) : undefined;
+    const told = lockedUntil === undefined ? reason : "locked_out";
+    if (lockedUntil !== undefined) this.stats.lockedOut++;
     this.o.log.warn(
-      { ...base, outcome: "rejected", reason, verifyError: socket.authorizationError as unknown as string | undefined, ...presented },
-      "handshake rejected",
+      {
+        ...base,
+        outcome: "rejected",
+        reason: told,
+        ...(told === reason ? {} : { refusedFor: reason, lockedUntil: new Date(lockedUntil!).toISOString() }),
+        verifyError: socket.authorizationError as unknown as string | undefined,
+        ...presented,
+      },
+      told === "locked_out" ? "handshake rejected: address locked out" : "handshake rejected",
     );
-    this.#countFailure(socket.remoteAddress);
-    socket.destroy();
+    this.o.onOutcome?.("rejected", told);
+    // Only a presented certificate that was refused cost us a verification, and only that counts.
+    if (cert && blamesCertificate) this.#countFailure(address, now);
+    const answer = answerFor(told, { retryAfterSeconds: lockedUntil === undefined ? undefined : Math.ceil((lockedUntil - now) / 1000), maxConnections: this.o.connections.max });
+    const drop = answerRefused(socket, answer);
+    this.#refusing.add(drop);
+    socket.once("close", () => this.#refusing.delete(drop));
+    return false;
   }
 
   #onClientError(err: NodeJS.ErrnoException, socket: TLSSocket): void {
     this.stats.rejected++;
     const reason = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT" ? "handshake_timeout" : "protocol_error";
     const origin = this.#originOf(socket);
-    const remoteAddress = socket.remoteAddress ?? origin?.remoteAddress;
     this.o.log.warn(
       {
         event: "tls.handshake",
         outcome: "rejected",
         reason,
-        remoteAddress,
+        remoteAddress: socket.remoteAddress ?? origin?.remoteAddress,
         remotePort: socket.remotePort ?? origin?.remotePort,
         error: err.code ?? err.message,
         durationMs: this.#elapsedMs(origin),
       },
       "handshake failed",
     );
-    this.#countFailure(remoteAddress);
+    this.o.onOutcome?.("rejected", reason);
+    // Not counted towards a lockout: no certificate was verified, and a client that hangs up
+    // mid-handshake (a bridge exiting) is no attacker.
     socket.destroy();
   }
 
-  #countFailure(address: string | undefined): void {
+  #countFailure(address: string | undefined, now: number): void {
     if (address === undefined) return;
     const lockout = this.o.lockout;
-    if (lockout.recordFailure(address, this.#now())) {
+    if (lockout.recordFailure(address, now)) {
       this.o.log.warn(
         { event: "tls.lockout", action: "locked", remoteAddress: address, threshold: lockout.options.threshold, windowMs: lockout.options.windowMs, coolDownMs: lockout.options.coolDownMs },
-        "too many failed handshakes: address locked out",
+        "too many refused certificates: address locked out (valid certificates are still admitted)",
       );
     }
   }

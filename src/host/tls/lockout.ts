@@ -1,6 +1,12 @@
-// Failed-handshake lockout per remote address: the mTLS analogue of account lockout. After
-// `threshold` failures within `windowMs`, new connections from that address are dropped at
-// TCP accept (before any TLS work) for `coolDownMs`.
+// Lockout per remote address after repeated refused certificates: the mTLS analogue of account
+// lockout. Only a handshake that presented a certificate the gate refused counts (it cost the
+// host a certificate verification); plaintext, truncated or certificate-less connections and
+// clients that hang up do not. After `threshold` of them within `windowMs`, the address is
+// locked out for `coolDownMs`: its refused connections are then answered `locked_out` (no
+// per-certificate reason, so probing the gate teaches nothing), while a connection presenting
+// a valid certificate is still admitted. The certificate is only known after the handshake, so
+// nothing is dropped at TCP accept: a lockout cannot spare the host handshake CPU without
+// shutting out good clients behind the same address (docs/host.md).
 import { BoundedMap } from "../../common/bounded-map.js";
 
 export interface LockoutOptions {
@@ -27,8 +33,13 @@ export class HandshakeLockout {
   }
 
   isLocked(address: string, now: number): boolean {
+    return this.lockedUntil(address, now) !== undefined;
+  }
+
+  /** Epoch ms until which the address is locked out, or undefined when it is not. */
+  lockedUntil(address: string, now: number): number | undefined {
     const e = this.#entries.get(address);
-    return e !== undefined && e.lockedUntil > now;
+    return e !== undefined && e.lockedUntil > now ? e.lockedUntil : undefined;
   }
 
   /** Counts a failure; returns true when this failure starts a lockout. */

@@ -21,7 +21,7 @@ import { startReloadTriggers } from "../../common/reload-triggers.js";
 export interface HostIdentityOptions {
   /** certs/<host>: chain.pem (leaf + intermediate) and key.pem. */
   dir: string;
-  /** The trusted root PEM the server verifies clients against. */
+  /** The trusted root PEM the server verifies clients against (with the chain's intermediates: clientTrust()). */
   trustPath: string;
   server: Pick<TlsServer, "setSecureContext">;
   /** What the server was started with; setSecureContext replaces the whole context, so everything besides key/cert/ca goes here. */
@@ -78,6 +78,16 @@ function certificates(text: string, what: string): X509Certificate[] {
 const sameCerts = (a: readonly X509Certificate[], b: readonly X509Certificate[]): boolean =>
   a.length === b.length && a.every((c, i) => c.fingerprint256 === b[i]!.fingerprint256);
 
+/**
+ * What the server verifies clients against: the trusted root(s) and the intermediate(s) of the
+ * host's own chain. With the intermediate there, OpenSSL completes the chain of a client that
+ * sends its leaf alone (`curl --cert cert.pem`); it still needs a path to the self-signed root
+ * (no partial chains), and which intermediate signed the leaf is decided by issuer.ts.
+ */
+export function clientTrust(id: TlsIdentity): string {
+  return [id.ca.trimEnd(), ...certificateBlocks(id.cert).slice(1)].join("\n") + "\n";
+}
+
 /** What the identity was bound to at start: a new one must match. */
 interface Binding {
   intermediates: X509Certificate[];
@@ -120,6 +130,7 @@ function checkIdentity(id: TlsIdentity, bound: Binding, now: number): X509Certif
 export class HostIdentity {
   #current: TlsIdentity;
   #serial: string;
+  #notAfter: Date;
   readonly #bound: Binding;
   /** Digest of the last identity refused: the watch and the timer log it once, not every minute. */
   #lastRefused: string | undefined;
@@ -131,7 +142,13 @@ export class HostIdentity {
     this.#current = o.initial;
     const [leaf, ...intermediates] = certificates(o.initial.cert, "chain.pem");
     this.#serial = normalizeSerial(leaf!.serialNumber);
+    this.#notAfter = new Date(leaf!.validTo);
     this.#bound = { intermediates, roots: certificates(o.initial.ca, "trust file"), trustDomain: trustDomainOf(identityOf(leaf!).spiffeId) };
+  }
+
+  /** Expiry of the certificate new handshakes get. */
+  get notAfter(): Date {
+    return this.#notAfter;
   }
 
   /** Serial of the certificate new handshakes get. */
@@ -170,13 +187,14 @@ export class HostIdentity {
       digest = createHash("sha256").update(next.cert).update("\0").update(next.key).update("\0").update(next.ca).digest("hex");
       const leaf = checkIdentity(next, this.#bound, this.#now());
       try {
-        this.o.server.setSecureContext({ ...this.o.context, key: next.key, cert: next.cert, ca: next.ca });
+        this.o.server.setSecureContext({ ...this.o.context, key: next.key, cert: next.cert, ca: clientTrust(next) });
       } catch (e) {
         throw new Refused("rejected_by_tls", (e as Error).message);
       }
       const previousSerial = this.#serial;
       this.#current = next;
       this.#serial = normalizeSerial(leaf.serialNumber);
+      this.#notAfter = new Date(leaf.validTo);
       this.#lastRefused = undefined;
       log.info(
         { event: "host.identity", outcome: "reloaded", trigger, serial: this.#serial, previousSerial, notAfter: new Date(leaf.validTo).toISOString(), subject: leaf.subject.replace(/\n/g, ", ") },

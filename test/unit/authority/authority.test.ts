@@ -151,7 +151,10 @@ test("a serial collision is retried with a new serial", async () => {
 
 test("an agent needs a role, and no certificate may outlive the issuing CA", async () => {
   const f = await fixture();
-  const ca = await f.open();
+  // A policy that would allow it: the intermediate's own expiry still caps the lifetime.
+  const policyPath = join(f.caDir, "long-hosts.json");
+  writeFileSync(policyPath, JSON.stringify({ ...(JSON.parse(readFileSync(join(f.caDir, "policy.json"), "utf8")) as object), hostMaxTtl: "10y" }));
+  const ca = await f.open({ policyPath });
   await assert.rejects(ca.issue({ name: "x", roles: [] }), code("ROLE_REQUIRED"));
   await assert.rejects(ca.issueServer({ name: "h", ttl: "6y" }), code("TTL_EXCEEDS_CA"));
   await assert.rejects(ca.issueServer({ name: "h", ips: ["999.1.1.1"] }), code("BAD_IP"));
@@ -197,7 +200,7 @@ test("every issuance is logged as ca.issue with who, what and validity, and an a
   const f = await fixture();
   const ca = await f.open();
   const before = ca.store.counts().audit;
-  const issued = await ca.issueServer({ name: "web", dns: ["web.local"], ips: ["127.0.0.1"] });
+  const issued = await ca.issueServer({ name: "web", dns: ["web.localhost"], ips: ["127.0.0.1"] });
   const event = f.logs.events.find((e) => e.event === "ca.issue");
   assert.ok(event);
   assert.equal(event.actor, "tester");

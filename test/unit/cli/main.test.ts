@@ -50,3 +50,18 @@ test("ZTMCP_* variables that are not options do not break the CLI, and global op
     delete process.env.ZTMCP_JSON;
   }
 });
+
+test("--version prints the version like the version command, also as JSON", async () => {
+  const plain = await run(["--version"]);
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.match(plain.stdout, /^ztmcp \d+\.\d+\.\d+\n$/);
+  const json = await run(["--version", "--json"]);
+  assert.match((JSON.parse(json.stdout) as { version: string }).version, /^\d+\.\d+\.\d+$/);
+});
+
+test("connect --help shows the bridge's own log level default and none of the CA's options", async () => {
+  const r = await run(["connect", "--help"]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /--log-level[^\n]*\n?[^\n]*\[default: "warn"\]/);
+  assert.doesNotMatch(r.stdout, /--ca-dir|--certs-dir|--policy/);
+});

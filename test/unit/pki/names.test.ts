@@ -18,7 +18,7 @@ test("trust domains are lowercase DNS-like names", () => {
 });
 
 test("subject DNs escape RFC 4514 specials", () => {
-  assert.equal(subjectDn("a,b", "O+rg"), "CN=a\\,b, O=O\\+rg");
+  assert.equal(subjectDn("a,b", "O+rg"), "O=O\\+rg, CN=a\\,b");
 });
 
 test("serials are 32 hex digits, positive, and normalize the way tools print them", () => {

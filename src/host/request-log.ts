@@ -1,0 +1,35 @@
+// The `mcp.request` audit line: one per finished MCP request, with who, what and the decision.
+// Tool arguments only for roles whose policy asks for `"audit": "arguments"`.
+import type { Logger } from "../common/log.js";
+import { upstreamOf } from "../gateway/gateway.js";
+import type { Catalog } from "../gateway/catalog.js";
+import type { Completed } from "./mcp/session-transport.js";
+import type { HostMetrics } from "./metrics.js";
+
+export function requestLogger(log: Logger, catalog: Catalog, metrics: HostMetrics): (session: { id: string }, c: Completed) => void {
+  return (session, c) => {
+    const latencyMs = Number(process.hrtime.bigint() - c.startedAt) / 1e6;
+    metrics.request(c.method, c.decision, latencyMs / 1000);
+    const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
+    // Denials are warnings; everything else a client does is ordinary traffic.
+    log[c.decision === "deny" ? "warn" : "info"](
+      {
+        event: "mcp.request",
+        spiffeId: identity?.spiffeId,
+        serial: identity?.serial,
+        session: session.id.slice(0, 8),
+        method: c.method,
+        ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
+        upstream: c.target === undefined ? undefined : upstreamOf(catalog, c.target, c.method === "resources/read" ? "uri" : "name"),
+        // Only for roles with `"audit": "arguments"`; under a key the logger's redaction keeps.
+        auditArguments: c.auditArguments,
+        decision: c.decision,
+        reason: c.reason,
+        rpcId: c.id,
+        errorCode: c.errorCode,
+        latencyMs,
+      },
+      "mcp request",
+    );
+  };
+}
