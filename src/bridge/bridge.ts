@@ -12,19 +12,15 @@ import {
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
 import { ZtmcpError } from "../common/errors.js";
-import { backoffDelay } from "../common/backoff.js";
 import { RPC } from "../common/jsonrpc-errors.js";
 import type { Logger } from "../common/log.js";
 import { createMtlsFetch, type MtlsFetch, type TlsIdentity } from "../tls-files/mtls-fetch.js";
+import { boundedFetch } from "./bounded-fetch.js";
 import { firstContact } from "./first-contact.js";
-import { checkOwnCertificate, diagnose } from "./tls-diagnosis.js";
+import { MaybeDelivered, neverReachedHost, withRetry, type RetryPolicy } from "./retry.js";
+import { checkOwnCertificate } from "./tls-diagnosis.js";
 
-export interface RetryPolicy {
-  /** Reconnection attempts after a dropped connection, with doubling delays from baseMs up to maxMs. */
-  attempts: number;
-  baseMs: number;
-  maxMs: number;
-}
+export type { RetryPolicy } from "./retry.js";
 
 export interface BridgeOptions {
   url: URL;
@@ -55,7 +51,6 @@ export function checkMaxConnections(n: number | undefined): number {
   return n;
 }
 
-const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseMs: 250, maxMs: 4_000 };
 /** JSON-RPC error code for "the bridge could not deliver this request". */
 export const BRIDGE_ERROR = RPC.TRANSPORT;
 
@@ -73,9 +68,10 @@ function hostRefusal(e: StreamableHTTPError): { code: number; message: string; d
   }
 }
 
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** A deadline that does not keep the process alive by itself. */
 const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+const ctxOf = (o: BridgeOptions) => ({ url: o.url, tls: o.tls, label: o.label, log: o.log, retry: o.retry });
 
 /** Resolves when the local client closes stdin; rejects with a one-line ZtmcpError when the host cannot be reached. */
 export async function runBridge(options: BridgeOptions): Promise<void> {
@@ -83,35 +79,10 @@ export async function runBridge(options: BridgeOptions): Promise<void> {
   checkOwnCertificate(options.tls.cert, options.label);
   const tls = createMtlsFetch(options.tls, { connections });
   try {
-    await withRetry(options, () => firstContact(options.url, options.tls));
+    await withRetry(ctxOf(options), () => firstContact(options.url, options.tls));
     await relay(options, tls);
   } finally {
     await tls.close().catch(() => undefined);
-  }
-}
-
-/**
- * Runs `attempt`, retrying transient connection failures with bounded backoff. Fails with a
- * one-line ZtmcpError; an HTTP answer from the host (StreamableHTTPError) is passed on as is.
- */
-async function withRetry<T>(options: BridgeOptions, attempt: () => Promise<T>): Promise<T> {
-  const retry = options.retry ?? DEFAULT_RETRY;
-  for (let n = 0; ; n++) {
-    try {
-      return await attempt();
-    } catch (e) {
-      // An HTTP answer, or a refusal firstContact() recognised: no retry helps.
-      if (e instanceof StreamableHTTPError || e instanceof ZtmcpError) throw e;
-      const diagnosis = diagnose(e, options.url);
-      if (!diagnosis.transient || n >= retry.attempts) {
-        // A certificate that expired while we ran explains a refusal better than the reset does.
-        checkOwnCertificate(options.tls.cert, options.label);
-        throw new ZtmcpError(diagnosis.code, diagnosis.message);
-      }
-      const wait = backoffDelay(n, retry);
-      options.log.warn({ event: "bridge.retry", reason: diagnosis.code, attempt: n + 1, retryInMs: wait }, diagnosis.message);
-      await delay(wait);
-    }
   }
 }
 
@@ -119,7 +90,9 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
   const { url, log } = options;
   const stdin = options.stdin ?? process.stdin;
   const local = new StdioServerTransport(stdin, options.stdout);
-  const remote = new StreamableHTTPClientTransport(url, { fetch: tls.fetch });
+  // Past the message limit the host is broken or hostile: the bridge stops (finish is below).
+  let tooLarge: (e: ZtmcpError) => void = () => undefined;
+  const remote = new StreamableHTTPClientTransport(url, { fetch: boundedFetch(tls.fetch, (e) => tooLarge(e)) });
   const initializeIds = new Set<RequestId>();
   /** Requests sent to the host and not answered yet. */
   const pending = new Set<RequestId>();
@@ -130,6 +103,8 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const finish = (error?: ZtmcpError): void => {
       if (done) return;
+      // Every request still waiting learns why it never will be answered.
+      if (error) for (const id of [...pending]) fail(id, error.message);
       done = true;
       void remote.close().catch(() => undefined);
       void local.close().catch(() => undefined);
@@ -142,14 +117,16 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
       void local.send(message).catch((e: unknown) => log.warn({ event: "bridge.local_error", err: (e as Error).message }, "could not write to stdout"));
     };
 
-    const answerError = (message: JSONRPCMessage, text: string): void => {
-      if (isJSONRPCRequest(message)) toLocal({ jsonrpc: "2.0", id: message.id, error: { code: BRIDGE_ERROR, message: text } });
+    /** Answers a request the host will not answer, once. */
+    const fail = (id: RequestId, text: string): void => {
+      if (pending.has(id)) toLocal({ jsonrpc: "2.0", id, error: { code: BRIDGE_ERROR, message: text } });
     };
+    tooLarge = finish;
 
     const forward = async (message: JSONRPCMessage): Promise<void> => {
       if (isJSONRPCRequest(message)) pending.add(message.id);
       try {
-        await withRetry(options, () => remote.send(message));
+        await withRetry(ctxOf(options), () => remote.send(message), neverReachedHost);
       } catch (e) {
         if (e instanceof StreamableHTTPError) {
           // The host answered: the request arrived and was refused (expired session, limits…).
@@ -159,7 +136,16 @@ function relay(options: BridgeOptions, tls: MtlsFetch): Promise<void> {
           if (refusal?.code === RPC.CERTIFICATE_REFUSED) finish(new ZtmcpError("HOST_REFUSED", `${url.host}: the host refused our certificate: ${refusal.message}`));
           return;
         }
-        answerError(message, (e as Error).message);
+        if (e instanceof MaybeDelivered) {
+          // It may have run: say so instead of sending it again, then see whether the host is still there.
+          log.warn({ event: "bridge.dropped", reason: e.message }, "connection dropped after a message was sent; not retried");
+          if (isJSONRPCRequest(message)) fail(message.id, `${e.message}; the connection dropped after the request was sent, so it was not retried (the host may have run it)`);
+          await withRetry(ctxOf(options), () => firstContact(url, options.tls)).catch((probe: unknown) => {
+            finish(probe instanceof ZtmcpError ? probe : new ZtmcpError("BRIDGE_FAILED", (probe as Error).message));
+          });
+          return;
+        }
+        if (isJSONRPCRequest(message)) fail(message.id, (e as Error).message);
         finish(e instanceof ZtmcpError ? e : new ZtmcpError("BRIDGE_FAILED", (e as Error).message));
       }
     };

@@ -34,7 +34,7 @@ const RULES: { match: RegExp; code: ErrorCode; message: string; transient: boole
 ];
 
 /** Every `code` along an error's cause chain (undici nests the socket's error). */
-function codes(error: unknown): string[] {
+export function codes(error: unknown): string[] {
   const found: string[] = [];
   let e: unknown = error;
   for (let depth = 0; depth < 8 && e instanceof Error; depth++) {

@@ -107,6 +107,7 @@ export const ERRORS = {
   HOST_CERT_NOT_YET_VALID: runtime("the host's certificate is not valid yet (clock skew?)"),
   HOST_NAME_MISMATCH: runtime("the host's certificate does not name the host we dialled"),
   HOST_REFUSED: { exit: 1, rpc: -32005, http: 403, meaning: "the host refused our certificate (revoked, expired, unknown or stale CRL)" },
+  HOST_MESSAGE_TOO_LARGE: runtime("the host sent a message (JSON body or event-stream event) over the bridge's 16 MiB limit; the bridge stops"),
   BRIDGE_FAILED: runtime("the bridge stopped on an unexpected error"),
 
   // The host.

@@ -5,6 +5,7 @@
 // operator role reaches with `*__*` without reaching ztmcp_sessions.
 import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CallContext, Catalog } from "./catalog.js";
+import { unknownItem } from "./names.js";
 
 const MAX_WAIT_MS = 30_000;
 
@@ -96,13 +97,14 @@ export function builtinCatalog(): Catalog {
     listTools: () => Promise.resolve(TOOLS),
     callTool: async (name, args, ctx) => {
       const handler = Object.hasOwn(HANDLERS, name) ? HANDLERS[name] : undefined;
-      if (!handler) throw new McpError(ErrorCode.InvalidParams, `Tool ${name} not found`);
+      if (!handler) throw unknownItem("tool", name);
       return handler(args, ctx);
     },
     listPrompts: () => Promise.resolve([]),
-    getPrompt: (name) => Promise.reject(new McpError(ErrorCode.InvalidParams, `Prompt ${name} not found`)),
+    getPrompt: (name) => Promise.reject(unknownItem("prompt", name)),
     listResources: () => Promise.resolve([]),
-    readResource: (uri) => Promise.reject(new McpError(ErrorCode.InvalidParams, `Resource ${uri} not found`)),
+    listResourceTemplates: () => Promise.resolve([]),
+    readResource: (uri) => Promise.reject(unknownItem("resource", uri)),
     onListChanged: () => () => undefined,
     close: () => Promise.resolve(),
   };

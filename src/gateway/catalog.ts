@@ -7,9 +7,14 @@ import type {
   Prompt,
   ReadResourceResult,
   Resource,
+  ResourceTemplate,
   Tool,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Identity } from "../policy/identity.js";
+import type { CallerSession } from "./caller-link.js";
+
+export type { CallerSession } from "./caller-link.js";
 
 export interface CallContext {
   identity: Identity;
@@ -17,6 +22,8 @@ export interface CallContext {
   signal: AbortSignal;
   /** Set when the client asked for progress (params._meta.progressToken). */
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
+  /** The caller's JSON-RPC id for this request (a per-session upstream's questions to the caller ride on its stream). */
+  requestId?: RequestId;
   /** What the host exposes about itself to admin tools (absent outside a host). */
   host?: HostView;
 }
@@ -43,9 +50,17 @@ export interface Catalog {
   listPrompts(): Promise<Prompt[]>;
   getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult>;
   listResources(): Promise<Resource[]>;
+  /** Resource templates (RFC 6570); a resources/read of a URI one matches is routed to its source. */
+  listResourceTemplates(): Promise<ResourceTemplate[]>;
   readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult>;
   /** Called when any source's list changes; returns an unsubscribe function. */
   onListChanged(listener: (what: "tools" | "prompts" | "resources") => void): () => void;
+  /**
+   * The catalog as one MCP session sees it, when some sources run per session (gateway
+   * `"perSession": true`): they start on the session's first use, may send requests to its
+   * caller, and stop with the session (`close()` of the view). Absent when nothing is per session.
+   */
+  forSession?(caller: CallerSession): Catalog;
   /** Stops upstream processes and connections. */
   close(): Promise<void>;
 }

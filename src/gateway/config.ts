@@ -16,6 +16,7 @@ export const RESERVED_UPSTREAM_NAMES: readonly string[] = ["admin", "ztmcp"];
 
 const COMMON_PROPERTIES = {
   timeout: { type: "string", pattern: DURATION, description: "per-call timeout (default 60s)" },
+  perSession: { type: "boolean", description: "one upstream connection (a process, for stdio) per MCP session, so sampling, elicitation and roots requests reach that session's caller (default false: one shared by all)" },
 } as const;
 
 export const GATEWAY_CONFIG_SCHEMA = {
@@ -65,6 +66,8 @@ export const GATEWAY_CONFIG_SCHEMA = {
 interface CommonSpec {
   name: string;
   timeoutMs: number;
+  /** One connection per MCP session, linked to its caller (caller-link.ts). */
+  perSession: boolean;
 }
 export interface StdioUpstreamSpec extends CommonSpec {
   kind: "stdio";
@@ -95,6 +98,7 @@ interface RawUpstream {
   identity?: string;
   ca?: string;
   timeout?: string;
+  perSession?: boolean;
 }
 
 const validate = ajv.compile<{ upstreams: Record<string, RawUpstream> }>(GATEWAY_CONFIG_SCHEMA);
@@ -110,11 +114,13 @@ export function parseGatewayConfig(text: string, source = "gateway config", base
       throw invalid(source, `/upstreams/${name}`, `"${name}" is reserved for the host's own tools`);
     }
     const timeoutMs = raw.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseDuration(raw.timeout);
+    const perSession = raw.perSession ?? false;
     if (raw.command !== undefined) {
       return Object.freeze({
         kind: "stdio",
         name,
         timeoutMs,
+        perSession,
         command: raw.command,
         args: Object.freeze([...(raw.args ?? [])]),
         env: raw.env && Object.freeze({ ...raw.env }),
@@ -134,6 +140,7 @@ export function parseGatewayConfig(text: string, source = "gateway config", base
       kind: "http",
       name,
       timeoutMs,
+      perSession,
       url,
       identity: raw.identity && resolve(baseDir, raw.identity),
       ca: raw.ca && resolve(baseDir, raw.ca),

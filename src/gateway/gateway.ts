@@ -1,28 +1,30 @@
 // The gateway: the host's catalog, built from the built-in tools and the upstream MCP servers
 // named in a gateway config file (`serve --config FILE`). Upstream tools and prompts appear as
-// `<upstream>__<name>`, so policy globs such as `fs__read_*` apply to them; resources keep
-// their URIs (the upstream that listed a URI serves it).
+// `<upstream>__<name>`, so policy globs such as `fs__read_*` apply to them; resources and
+// resource templates keep their URIs (the upstream that listed a URI, or a template matching
+// it, serves it). Only what an upstream listed, and names.ts let through, is ever routed.
 import {
   CallToolResultSchema,
-  ErrorCode,
+  RootsListChangedNotificationSchema,
   GetPromptResultSchema,
-  McpError,
   ReadResourceResultSchema,
   type CallToolResult,
   type GetPromptResult,
   type Prompt,
   type ReadResourceResult,
   type Resource,
+  type ResourceTemplate,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
-import type { CallContext, Catalog } from "./catalog.js";
-import { loadGatewayConfig, type GatewayConfig } from "./config.js";
+import type { CallContext, CallerSession, Catalog } from "./catalog.js";
+import { loadGatewayConfig, type GatewayConfig, type UpstreamSpec } from "./config.js";
 import { Upstream, type ListKind, type UpstreamOptions } from "./upstream.js";
 import { httpConnector } from "./upstream-http.js";
 import { stdioConnector } from "./upstream-stdio.js";
+import { NAMESPACE_SEPARATOR, namespaced, unknownItem } from "./names.js";
 
-export const NAMESPACE_SEPARATOR = "__";
+export { NAMESPACE_SEPARATOR } from "./names.js";
 
 /** Where a call goes: `upstream` is undefined for built-ins. */
 export interface Route {
@@ -30,18 +32,32 @@ export interface Route {
   name: string;
 }
 
+export interface GatewayParts {
+  /** Run by close() after the upstreams close, before the built-ins do. */
+  onClose?: () => Promise<void>;
+  /** Upstreams configured `perSession`: made afresh for each session's view, linked to its caller. */
+  perSession?: { names: readonly string[]; make: (caller: CallerSession) => Upstream[] };
+}
+
 export class GatewayCatalog implements Catalog {
   private readonly upstreams: ReadonlyMap<string, Upstream>;
+  /** Ready for lists and calls: the built-in names are known and (in a session's view) its own upstreams have started. */
+  private readyOnce: Promise<unknown> | undefined;
   private readonly listeners = new Set<(what: ListKind) => void>();
   private readonly unsubscribe: (() => void)[] = [];
   /** Built-in names win over a namespaced upstream name that equals one (config load refuses the obvious cases). */
   private builtinNames: ReadonlySet<string> = new Set();
   private readonly builtinsKnown: Promise<void>;
 
+  /**
+   * `own` is set for a session's view (forSession): the upstreams it started for that session,
+   * the only ones its close() stops. Otherwise close() stops every upstream and the built-ins.
+   */
   constructor(
     private readonly builtins: Catalog,
     upstreams: readonly Upstream[],
-    private readonly onClose: () => Promise<void> = () => Promise.resolve(),
+    private readonly parts: GatewayParts = {},
+    private readonly own?: readonly Upstream[],
   ) {
     this.upstreams = new Map(upstreams.map((u) => [u.name, u]));
     const forward = (what: ListKind): void => {
@@ -69,79 +85,103 @@ export class GatewayCatalog implements Catalog {
     return this.upstreams.get(name);
   }
 
-  /** Which upstream a tool or prompt name routes to (for the host's `mcp.request` log). */
+  /** This catalog as one session sees it: with its own per-session upstreams, or itself when there are none. */
+  forSession(caller: CallerSession): Catalog {
+    if (!this.parts.perSession) return this;
+    const own = this.parts.perSession.make(caller);
+    caller.setNotificationHandler(RootsListChangedNotificationSchema, () => {
+      for (const u of own) u.rootsChanged();
+    });
+    return new GatewayCatalog(this.builtins, [...this.upstreams.values(), ...own], {}, own);
+  }
+
+  private ready(): Promise<unknown> {
+    return (this.readyOnce ??= Promise.all([this.builtinsKnown, ...(this.own ?? []).map((u) => u.started)]));
+  }
+
+  /**
+   * Which upstream a tool or prompt name routes to (for the host's `mcp.request` log). The
+   * host asks the shared catalog, which knows per-session upstreams by name only.
+   */
   describeRoute(name: string): Route {
-    const at = this.builtinNames.has(name) ? -1 : name.indexOf(NAMESPACE_SEPARATOR);
-    if (at > 0) {
-      const upstream = name.slice(0, at);
-      if (this.upstreams.has(upstream)) return { upstream, name: name.slice(at + NAMESPACE_SEPARATOR.length) };
+    const target = this.target(name);
+    if (target && (target.upstream.lists.offers("tool", target.name) || target.upstream.lists.offers("prompt", target.name))) {
+      return { upstream: target.upstream.name, name: target.name };
     }
+    const at = this.builtinNames.has(name) ? -1 : name.indexOf(NAMESPACE_SEPARATOR);
+    if (at > 0 && this.parts.perSession?.names.includes(name.slice(0, at))) return { upstream: name.slice(0, at), name: name.slice(at + NAMESPACE_SEPARATOR.length) };
     return { upstream: undefined, name };
   }
 
   /** Upstreams that are down keep their last known lists, so clients' lists do not churn. */
   async listTools(): Promise<Tool[]> {
-    await this.builtinsKnown;
-    return [...(await this.builtins.listTools()), ...this.namespaced((u) => u.tools)];
+    await this.ready();
+    return [...(await this.builtins.listTools()), ...this.namespaced((u) => u.lists.tools)];
   }
 
   async listPrompts(): Promise<Prompt[]> {
-    await this.builtinsKnown;
-    return [...(await this.builtins.listPrompts()), ...this.namespaced((u) => u.prompts)];
+    await this.ready();
+    return [...(await this.builtins.listPrompts()), ...this.namespaced((u) => u.lists.prompts)];
   }
 
   async listResources(): Promise<Resource[]> {
-    const seen = new Set<string>();
-    const all: Resource[] = [];
-    for (const resource of await this.builtins.listResources()) {
-      seen.add(resource.uri);
-      all.push(resource);
-    }
-    for (const upstream of this.upstreams.values()) {
-      for (const resource of upstream.resources) {
-        if (seen.has(resource.uri)) continue;
-        seen.add(resource.uri);
-        all.push({ ...resource, name: `${upstream.name}${NAMESPACE_SEPARATOR}${resource.name}` });
-      }
-    }
-    return all;
+    await this.ready();
+    return this.byAddress(await this.builtins.listResources(), (u) => u.lists.resources, (r) => r.uri);
   }
 
-  /** The upstream a namespaced name goes to and the name it has there; undefined for built-ins. */
-  private routed(name: string): { upstream: Upstream; name: string } | undefined {
-    const route = this.describeRoute(name);
-    const upstream = route.upstream === undefined ? undefined : this.upstreams.get(route.upstream);
-    return upstream && { upstream, name: route.name };
+  async listResourceTemplates(): Promise<ResourceTemplate[]> {
+    await this.ready();
+    return this.byAddress(await this.builtins.listResourceTemplates(), (u) => u.lists.resourceTemplates, (t) => t.uriTemplate);
   }
 
-  callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
-    const route = this.routed(name);
+  /** The upstream a name's prefix designates and the rest of the name; undefined for built-ins and other names. */
+  private target(name: string): { upstream: Upstream; name: string } | undefined {
+    if (this.builtinNames.has(name)) return undefined;
+    const at = name.indexOf(NAMESPACE_SEPARATOR);
+    const upstream = at > 0 ? this.upstreams.get(name.slice(0, at)) : undefined;
+    return upstream && { upstream, name: name.slice(at + NAMESPACE_SEPARATOR.length) };
+  }
+
+  /**
+   * The upstream a namespaced name goes to and its name there; undefined for built-ins. A name
+   * with an upstream's prefix that this upstream did not list (or that was refused at listing)
+   * is unknown: it is never forwarded for the upstream to interpret.
+   */
+  private routed(kind: "tool" | "prompt", name: string): { upstream: Upstream; name: string } | undefined {
+    const target = this.target(name);
+    if (target && !target.upstream.lists.offers(kind, target.name)) throw unknownItem(kind, name);
+    return target;
+  }
+
+  async callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
+    await this.ready();
+    const route = this.routed("tool", name);
     if (!route) return this.builtins.callTool(name, args, ctx);
-    const { upstream } = route;
-    return upstream.request("tools/call", ctx, (client, options) =>
+    return route.upstream.request("tools/call", ctx, (client, options) =>
       client.request({ method: "tools/call", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, options),
     );
   }
 
-  getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
-    const route = this.routed(name);
+  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
+    await this.ready();
+    const route = this.routed("prompt", name);
     if (!route) return this.builtins.getPrompt(name, args, ctx);
-    const { upstream } = route;
-    return upstream.request("prompts/get", ctx, (client, options) =>
+    return route.upstream.request("prompts/get", ctx, (client, options) =>
       client.request({ method: "prompts/get", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, options),
     );
   }
 
-  /** The upstream that listed a resource URI (built-ins, which take precedence, list none today). */
+  /** The upstream that listed a resource URI, else the first whose template matches it (built-ins, which take precedence, list none today). */
   resourceUpstream(uri: string): Upstream | undefined {
-    for (const u of this.upstreams.values()) if (u.resourceUris.has(uri)) return u;
+    for (const u of this.upstreams.values()) if (u.lists.serves(uri)) return u;
     return undefined;
   }
 
   async readResource(uri: string, ctx: CallContext): Promise<ReadResourceResult> {
+    await this.ready();
     if ((await this.builtins.listResources()).some((r) => r.uri === uri)) return this.builtins.readResource(uri, ctx);
     const upstream = this.resourceUpstream(uri);
-    if (!upstream) throw new McpError(ErrorCode.InvalidParams, `unknown resource: ${uri}`);
+    if (!upstream) throw unknownItem("resource", uri);
     return upstream.request("resources/read", ctx, (client, options) =>
       client.request({ method: "resources/read", params: { uri } }, ReadResourceResultSchema, options),
     );
@@ -154,15 +194,30 @@ export class GatewayCatalog implements Catalog {
 
   async close(): Promise<void> {
     for (const off of this.unsubscribe) off();
-    await Promise.all([...this.upstreams.values()].map((u) => u.close()));
-    await this.onClose();
+    await Promise.all((this.own ?? [...this.upstreams.values()]).map((u) => u.close()));
+    if (this.own) return;
+    await this.parts.onClose?.();
     await this.builtins.close();
   }
 
   private namespaced<T extends { name: string }>(items: (u: Upstream) => readonly T[]): T[] {
     return [...this.upstreams.values()]
-      .flatMap((u) => items(u).map((item) => ({ ...item, name: `${u.name}${NAMESPACE_SEPARATOR}${item.name}` })))
+      .flatMap((u) => items(u).map((item) => ({ ...item, name: namespaced(u.name, item.name) })))
       .filter((item) => !this.builtinNames.has(item.name));
+  }
+
+  /** Built-ins first, then each upstream's items under their own address (first lister wins), names namespaced. */
+  private byAddress<T extends { name: string }>(builtins: T[], items: (u: Upstream) => readonly T[], address: (item: T) => string): T[] {
+    const seen = new Set(builtins.map(address));
+    const all = [...builtins];
+    for (const upstream of this.upstreams.values()) {
+      for (const item of items(upstream)) {
+        if (seen.has(address(item))) continue;
+        seen.add(address(item));
+        all.push({ ...item, name: namespaced(upstream.name, item.name) });
+      }
+    }
+    return all;
   }
 }
 
@@ -174,18 +229,23 @@ export function upstreamOf(catalog: Catalog, target: string, kind: "name" | "uri
 
 export function buildGateway(config: GatewayConfig, builtins: Catalog, log: Logger, tuning: Partial<UpstreamOptions> = {}): GatewayCatalog {
   const closers: (() => Promise<void>)[] = [];
-  const upstreams = config.upstreams.map((spec) => {
-    let connect: UpstreamOptions["connect"];
-    if (spec.kind === "stdio") connect = stdioConnector(spec, log);
-    else {
+  const connectors = new Map(
+    config.upstreams.map((spec): [UpstreamSpec, UpstreamOptions["connect"]] => {
+      if (spec.kind === "stdio") return [spec, stdioConnector(spec, log)];
       const http = httpConnector(spec);
       closers.push(http.close);
-      connect = http.connect;
-    }
-    return new Upstream({ name: spec.name, connect, timeoutMs: spec.timeoutMs, log, ...tuning });
-  });
-  return new GatewayCatalog(builtins, upstreams, async () => {
-    await Promise.all(closers.map((close) => close()));
+      return [spec, http.connect];
+    }),
+  );
+  const upstream = (spec: UpstreamSpec, caller?: CallerSession): Upstream =>
+    new Upstream({ name: spec.name, connect: connectors.get(spec)!, timeoutMs: spec.timeoutMs, log, ...tuning, ...(caller && { caller, deferStart: true }) });
+  const perSession = config.upstreams.filter((spec) => spec.perSession);
+  const shared = config.upstreams.filter((spec) => !spec.perSession).map((spec) => upstream(spec));
+  return new GatewayCatalog(builtins, shared, {
+    onClose: async () => {
+      await Promise.all(closers.map((close) => close()));
+    },
+    ...(perSession.length > 0 && { perSession: { names: perSession.map((s) => s.name), make: (caller) => perSession.map((spec) => upstream(spec, caller)) } }),
   });
 }
 

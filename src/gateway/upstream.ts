@@ -8,20 +8,19 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
   McpError,
+  type RequestId,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
-  type Prompt,
-  type Resource,
-  type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../common/log.js";
 import { VERSION } from "../common/version.js";
 import { backoffDelay } from "../common/backoff.js";
-import { NAME_LITERAL } from "../policy/schema.js";
 import type { CallContext } from "./catalog.js";
+import { forwardedCapabilities, linkToCaller, type CallerSession } from "./caller-link.js";
+import { UpstreamLists, type ListKind } from "./upstream-lists.js";
 
-export type ListKind = "tools" | "prompts" | "resources";
+export type { ListKind } from "./upstream-lists.js";
 
 /** A fresh transport per connection attempt; `kill` ends a hung peer without waiting for it. */
 export interface UpstreamConnection {
@@ -45,6 +44,10 @@ export interface UpstreamOptions {
   /** How often an idle upstream is pinged (0: never) and how long a ping may take. */
   healthIntervalMs?: number;
   pingTimeoutMs?: number;
+  /** Set for an upstream that runs for one session: its server→client requests go to this caller. */
+  caller?: CallerSession | undefined;
+  /** Connect on the first `started`, not at construction (a session's upstream waits for its initialize). */
+  deferStart?: boolean;
 }
 
 type State = "connecting" | "ready" | "waiting" | "closed";
@@ -52,7 +55,6 @@ type State = "connecting" | "ready" | "waiting" | "closed";
 const CLIENT_INFO = { name: "ztmcp-gateway", version: VERSION };
 /** A connection that lived this long was healthy: the next failure starts the backoff afresh. */
 const STABLE_MS = 10_000;
-const MAX_PAGES = 100;
 const CLOSE_GRACE_MS = 1_000;
 const DEFAULT_START_TIMEOUT_MS = 20_000;
 const DEFAULT_TOTAL_TIMEOUT_MS = 10 * 60_000;
@@ -61,11 +63,8 @@ const CLOSED: number = ErrorCode.ConnectionClosed;
 
 export class Upstream {
   readonly name: string;
-  tools: readonly Tool[] = [];
-  prompts: readonly Prompt[] = [];
-  resources: readonly Resource[] = [];
-  /** The URIs of `resources`, so routing a resources/read is a lookup, not a scan. */
-  resourceUris: ReadonlySet<string> = new Set();
+  /** What it offers, as last listed (kept while it is down, so clients' lists do not churn). */
+  readonly lists: UpstreamLists;
   private state: State = "connecting";
   private client: Client | undefined;
   private connection: UpstreamConnection | undefined;
@@ -77,16 +76,23 @@ export class Upstream {
   private retryTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(what: ListKind) => void>();
+  /** The caller's requests now in flight here, oldest first (a per-session upstream's questions ride on the newest). */
+  private readonly inFlight = new Set<RequestId>();
   private readonly log: Logger;
   private readonly backoff: { baseMs: number; maxMs: number };
-  /** Settles after the first connection attempt, whatever its outcome. */
-  readonly started: Promise<void>;
+  private starting: Promise<void> | undefined;
 
   constructor(private readonly options: UpstreamOptions) {
     this.name = options.name;
     this.log = options.log.child({ upstream: options.name });
+    this.lists = new UpstreamLists(options.name, this.log);
     this.backoff = options.backoff ?? { baseMs: 250, maxMs: 30_000 };
-    this.started = this.connect();
+    if (options.deferStart !== true) void this.started;
+  }
+
+  /** Settles after the first connection attempt, whatever its outcome (making it, if deferred). */
+  get started(): Promise<void> {
+    return (this.starting ??= this.connect());
   }
 
   get ready(): boolean {
@@ -122,6 +128,8 @@ export class Upstream {
       signal: bound.signal,
       ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
     };
+    const id = ctx?.requestId;
+    if (id !== undefined) this.inFlight.add(id);
     try {
       return await send(client, options);
     } catch (e) {
@@ -136,12 +144,19 @@ export class Upstream {
       }
       throw e;
     } finally {
+      if (id !== undefined) this.inFlight.delete(id);
       clearTimeout(timer);
       ctx?.signal.removeEventListener("abort", follow);
     }
   }
 
+  /** Passes the caller's `notifications/roots/list_changed` on (per-session upstreams only declare roots). */
+  rootsChanged(): void {
+    void this.client?.sendRootsListChanged().catch(() => undefined);
+  }
+
   async close(): Promise<void> {
+    const pid = this.connection?.pid;
     this.state = "closed";
     this.generation++;
     clearTimeout(this.retryTimer);
@@ -155,6 +170,7 @@ export class Upstream {
     clearTimeout(grace);
     this.connection?.kill?.();
     await closing;
+    if (this.connection) this.log.info({ event: "upstream.stopped", upstreamPid: pid }, "upstream stopped");
   }
 
   private unavailable(): McpError {
@@ -166,7 +182,10 @@ export class Upstream {
     if (this.state === "closed") return;
     this.state = "connecting";
     const generation = ++this.generation;
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const caller = this.options.caller;
+    const capabilities = forwardedCapabilities(caller);
+    const client = new Client(CLIENT_INFO, { capabilities });
+    if (caller) linkToCaller(client, caller, capabilities, () => [...this.inFlight].pop(), this.log);
     let connection: UpstreamConnection | undefined;
     try {
       connection = this.options.connect();
@@ -188,7 +207,7 @@ export class Upstream {
       this.state = "ready";
       this.connectedAt = Date.now();
       this.startHealthChecks(client);
-      this.log.info({ event: "upstream.ready", upstreamPid: connection.pid, tools: this.tools.length, prompts: this.prompts.length, resources: this.resources.length }, "upstream ready");
+      this.log.info({ event: "upstream.ready", upstreamPid: connection.pid, tools: this.lists.tools.length, prompts: this.lists.prompts.length, resources: this.lists.resources.length, resourceTemplates: this.lists.resourceTemplates.length }, "upstream ready");
       for (const kind of ["tools", "prompts", "resources"] as const) this.emit(kind);
     } catch (e) {
       connection?.kill?.();
@@ -245,44 +264,9 @@ export class Upstream {
     }
   }
 
-  private async fetchList(client: Client, kind: ListKind): Promise<void> {
-    const capabilities = client.getServerCapabilities() ?? {};
-    if (!capabilities[kind]) return;
-    const items: unknown[] = [];
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const params = cursor === undefined ? {} : { cursor };
-      const options = { timeout: Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS) };
-      const result =
-        kind === "tools"
-          ? await client.listTools(params, options).then((r) => ({ items: r.tools, next: r.nextCursor }))
-          : kind === "prompts"
-            ? await client.listPrompts(params, options).then((r) => ({ items: r.prompts, next: r.nextCursor }))
-            : await client.listResources(params, options).then((r) => ({ items: r.resources, next: r.nextCursor }));
-      items.push(...result.items);
-      cursor = result.next;
-      if (cursor === undefined) break;
-    }
-    if (client !== this.client) return;
-    if (kind === "tools") this.tools = this.namable(kind, items as Tool[]);
-    else if (kind === "prompts") this.prompts = this.namable(kind, items as Prompt[]);
-    else {
-      this.resources = items as Resource[];
-      this.resourceUris = new Set(this.resources.map((r) => r.uri));
-    }
-  }
-
-  /**
-   * Only names the policy can reason about: `__` inside an upstream's own name would let
-   * `fs__delete__read_y` match a reader's `*__read_*`, and other characters could not be
-   * matched literally. Such tools and prompts are dropped, and logged.
-   */
-  private namable<T extends { name: string }>(kind: ListKind, items: T[]): T[] {
-    return items.filter((item) => {
-      const ok = NAME_LITERAL.test(item.name) && !item.name.includes("__");
-      if (!ok) this.log.warn({ event: "upstream.name_refused", list: kind, name: item.name.slice(0, 200) }, "upstream name refused: not a policy-matchable name without __");
-      return ok;
-    });
+  private fetchList(client: Client, kind: ListKind): Promise<void> {
+    const timeout = Math.max(this.options.timeoutMs, this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS);
+    return this.lists.fetch(client, kind, { timeout }, () => client === this.client);
   }
 
   private emit(kind: ListKind): void {

@@ -107,7 +107,7 @@ export function defaultPolicyDocument(trustDomain: string): PolicyDocument {
     trustDomain,
     hostMaxTtl: DEFAULT_HOST_MAX_TTL,
     roles: {
-      reader: { description: "read-only agents", tools: ["whoami", "echo", "*__read_*", "*__list_*", "*__get_*"], maxTtl: "24h" },
+      reader: { description: "read-only agents", tools: ["whoami", "echo", "*__read_*", "*__list_*", "*__get_*", "*__read-*", "*__list-*", "*__get-*"], maxTtl: "24h" },
       // Every built-in but ztmcp_sessions, and every upstream tool (`<upstream>__<tool>`).
       operator: { description: "agents that act", tools: ["whoami", "echo", "wait", "*__*"], maxTtl: "8h", rateLimit: { max: 600, per: "1m" } },
       admin: { description: "people and break-glass agents", tools: ["*"], prompts: ["*"], resources: ["*"], maxTtl: "1h" },

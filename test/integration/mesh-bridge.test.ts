@@ -6,7 +6,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CreateMessageRequestSchema, ListRootsRequestSchema, McpError, ToolListChangedNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { builtinCatalog } from "../../src/gateway/builtin-tools.js";
 import { buildGateway, type GatewayCatalog } from "../../src/gateway/gateway.js";
 import { parseGatewayConfig } from "../../src/gateway/config.js";
@@ -15,6 +16,7 @@ import type { PolicyDocument } from "../../src/policy/policy.js";
 import { NODE_ARGS, ROOT, ztmcpAsync } from "../helpers/cli.js";
 import { startHostFixture, type Agent, type HostFixture } from "../helpers/host-fixture.js";
 import { captureLog, type CapturedLog } from "../helpers/log-capture.js";
+import { createMtlsFetch } from "../../src/tls-files/mtls-fetch.js";
 import { startHttpUpstream, type HttpUpstream } from "../fixtures/http-upstream.js";
 
 const EVERYTHING = fileURLToPath(new URL("../../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url));
@@ -24,7 +26,7 @@ const LONG_OPERATION = "everything__trigger-long-running-operation";
 const POLICY: PolicyDocument = {
   trustDomain: "mesh.local",
   roles: {
-    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"] },
+    reader: { tools: ["whoami", "everything__echo", LONG_OPERATION, "notes__read_*", "notes__extra"], resources: ["demo://resource/dynamic/text/*"] },
     sleeper: { tools: ["sleeper__sleep"] },
   },
 };
@@ -36,12 +38,15 @@ interface Bridged {
   exited: Promise<number | null>;
 }
 
-/** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host. */
+/** An SDK client whose server is `ztmcp connect` (a real child process) bridging to the host; `client` may be given, unconnected. */
 async function throughBridge(url: string, agent: Agent, ...options: string[]): Promise<Bridged> {
+  return bridgeWith(new Client({ name: `bridged-${agent.name}`, version: "0" }), url, agent, ...options);
+}
+
+async function bridgeWith(client: Client, url: string, agent: Agent, ...options: string[]): Promise<Bridged> {
   const transport = new StdioClientTransport({ command: process.execPath, args: [...NODE_ARGS, "connect", url, "--identity", agent.dir, ...options], cwd: ROOT, stderr: "pipe" });
   let stderr = "";
   transport.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const client = new Client({ name: `bridged-${agent.name}`, version: "0" });
   await client.connect(transport);
   // StdioClientTransport keeps the child private; its close event is the only exit signal it offers.
   const exited = new Promise<number | null>((resolve) => {
@@ -105,6 +110,16 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     const routed = await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "notes__read_note");
     assert.equal(routed.upstream, "notes");
     assert.equal((await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.tool === "everything__echo")).upstream, "everything");
+  });
+
+  test("resource templates come through namespaced and filtered by policy, and a templated URI reads from its upstream", async () => {
+    const { resourceTemplates } = await bridged.client.listResourceTemplates();
+    // The reader may read dynamic text resources only: the blob template is filtered out.
+    assert.deepEqual(resourceTemplates.map((t) => [t.name.split("__")[0], t.uriTemplate]), [["everything", "demo://resource/dynamic/text/{resourceId}"]]);
+    const read = await bridged.client.readResource({ uri: "demo://resource/dynamic/text/1" });
+    assert.match((read.contents[0] as { text: string }).text, /^Resource 1:/);
+    await assert.rejects(bridged.client.readResource({ uri: "demo://resource/dynamic/blob/1" }), (e: McpError) => e.code === RPC.FORBIDDEN);
+    assert.equal((await fixture.logs.waitFor((e) => e.event === "mcp.request" && e.method === "resources/read" && e.decision === "allow")).upstream, "everything");
   });
 
   test("an upstream's tools/list_changed reaches connected clients (direct and bridged), whose refreshed list shows the new tool", async () => {
@@ -205,5 +220,128 @@ describe("the mesh: upstreams behind the host, reached through ztmcp connect", (
     assert.match(b.stderr(), /^ztmcp: HOST_REFUSED: .*refused our certificate/m);
     assert.doesNotMatch(b.stderr(), /PRIVATE KEY/);
     await b.client.close();
+  });
+});
+
+describe("the starter policy with the documented example upstream", () => {
+  let fixture: HostFixture;
+  let gateway: GatewayCatalog;
+
+  before(async () => {
+    // docs/mesh.md's example config (server-everything, installed here rather than fetched by npx).
+    gateway = buildGateway(parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } } })), builtinCatalog(), captureLog().log);
+    await gateway.started();
+    // No policy given: the fixture writes defaultPolicyDocument, the starter policy `ca init` writes.
+    fixture = await startHostFixture({ host: { catalog: gateway } });
+  });
+  after(async () => {
+    await fixture.close();
+    await gateway.close();
+  });
+
+  test("a reader sees and calls the example's read tools (get-sum), and none that act", async () => {
+    const reader = await fixture.connect(await fixture.agent("starter-reader", { roles: ["reader"] }));
+    const names = (await reader.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes("everything__get-sum"), names.join(","));
+    assert.ok(!names.includes("everything__trigger-long-running-operation") && !names.includes("everything__toggle-simulated-logging"), names.join(","));
+    assert.match(text(await reader.client.callTool({ name: "everything__get-sum", arguments: { a: 2, b: 3 } })), /\b5\b/);
+    await reader.close();
+  });
+});
+
+describe("server→client requests through the gateway: a perSession server-everything and SDK clients that declare sampling and roots", () => {
+  let fixture: HostFixture;
+  let gateway: GatewayCatalog;
+  let gatewayLog: CapturedLog;
+
+  before(async () => {
+    gatewayLog = captureLog();
+    const config = parseGatewayConfig(JSON.stringify({ upstreams: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"], perSession: true } } }));
+    gateway = buildGateway(config, builtinCatalog(), gatewayLog.log);
+    await gateway.started();
+    // The starter policy: operators may call every upstream tool.
+    fixture = await startHostFixture({ host: { catalog: gateway } });
+  });
+  after(async () => {
+    await fixture.close();
+    await gateway.close();
+  });
+
+  /** An SDK client that declares sampling and roots and answers them itself (not connected). */
+  function answering(): Client {
+    const client = new Client({ name: "capable", version: "0" }, { capabilities: { sampling: {}, roots: { listChanged: true } } });
+    client.setRequestHandler(CreateMessageRequestSchema, (req) => {
+      return { model: "test-model", role: "assistant", content: { type: "text", text: `sampled: ${JSON.stringify(req.params.messages[0]?.content)}` } };
+    });
+    client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [{ uri: "file:///work/project", name: "project" }] }));
+    return client;
+  }
+
+  /** That client over mTLS. */
+  async function capableClient(agent: Agent): Promise<{ client: Client; transport: StreamableHTTPClientTransport; close: () => Promise<void> }> {
+    const mtls = createMtlsFetch(agent.tls, { connections: 2 });
+    const transport = new StreamableHTTPClientTransport(new URL(fixture.url), { fetch: mtls.fetch });
+    const client = answering();
+    await client.connect(transport);
+    return {
+      client,
+      transport,
+      close: async () => {
+        await transport.terminateSession().catch(() => undefined);
+        await client.close();
+        await mtls.close();
+      },
+    };
+  }
+
+  test("sampling and roots requests from the session's own upstream reach its caller, which alone is advertised those capabilities", async () => {
+    const agent = await fixture.agent("capable-op", { roles: ["operator"] });
+    const capable = await capableClient(agent);
+    const plain = await fixture.connect(agent);
+    try {
+      const names = (await capable.client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes("everything__trigger-sampling-request") && names.includes("everything__get-roots-list"), names.join(","));
+      // A caller that declared nothing gets an upstream that was offered nothing.
+      assert.ok(!(await plain.client.listTools()).tools.some((t) => t.name === "everything__trigger-sampling-request"));
+
+      const sampled = text(await capable.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "hello", maxTokens: 5 } }));
+      assert.match(sampled, /sampled: .*hello/);
+      assert.match(sampled, /test-model/);
+      assert.match(text(await capable.client.callTool({ name: "everything__get-roots-list", arguments: {} })), /file:\/\/\/work\/project/);
+      await gatewayLog.waitFor((e) => e.event === "upstream.caller_request" && e.method === "sampling/createMessage" && e.outcome === "answered");
+
+      // One upstream process per session, stopped with it.
+      const pids = gatewayLog.events.filter((e) => e.event === "upstream.ready").map((e) => e.upstreamPid);
+      assert.equal(new Set(pids).size, pids.length);
+      assert.ok(pids.length >= 2, JSON.stringify(pids));
+      const mine = gatewayLog.events.filter((e) => e.event === "upstream.ready").length;
+      await capable.close();
+      await gatewayLog.waitFor((e) => e.event === "upstream.stopped");
+      assert.equal(gatewayLog.events.filter((e) => e.event === "upstream.ready").length, mine);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  test("a reader cannot call the sampling tool of its own per-session upstream: the policy applies as to any tool", async () => {
+    const reader = await capableClient(await fixture.agent("capable-reader", { roles: ["reader"] }));
+    try {
+      const names = (await reader.client.listTools()).tools.map((t) => t.name);
+      assert.ok(!names.includes("everything__trigger-sampling-request") && names.includes("everything__get-roots-list"), names.join(","));
+      await assert.rejects(reader.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "x" } }), (e: McpError) => e.code === RPC.FORBIDDEN);
+      assert.match(text(await reader.client.callTool({ name: "everything__get-roots-list", arguments: {} })), /file:\/\/\/work\/project/);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  test("through ztmcp connect too (as the Inspector's UI reaches us): the bridge relays the upstream's sampling request and the answer", async () => {
+    const bridged = await bridgeWith(answering(), fixture.url, await fixture.agent("bridged-op", { roles: ["operator"] }));
+    try {
+      const sampled = text(await bridged.client.callTool({ name: "everything__trigger-sampling-request", arguments: { prompt: "via bridge", maxTokens: 5 } }));
+      assert.match(sampled, /sampled: .*via bridge/);
+    } finally {
+      await bridged.client.close();
+    }
   });
 });

@@ -12,6 +12,7 @@ import {
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   ErrorCode,
   McpError,
@@ -79,6 +80,9 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     capabilities: { tools: { listChanged: true }, prompts: { listChanged: true }, resources: { listChanged: true } },
     jsonSchemaValidator: sharedValidator,
   });
+  // The catalog as this session sees it: upstreams run per session start for it, may ask its
+  // client (sampling, elicitation, roots) and stop with it.
+  const catalog = deps.catalog.forSession?.(server) ?? deps.catalog;
   // Upstream list changes reach this session's client (on its GET stream, if it has one open);
   // the subscription ends with the session, so closed sessions leave no listener behind.
   const announce = {
@@ -86,8 +90,11 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     prompts: () => server.sendPromptListChanged(),
     resources: () => server.sendResourceListChanged(),
   } as const;
-  const unsubscribe = deps.catalog.onListChanged((what) => void announce[what]().catch(() => undefined));
-  server.onclose = unsubscribe;
+  const unsubscribe = catalog.onListChanged((what) => void announce[what]().catch(() => undefined));
+  server.onclose = () => {
+    unsubscribe();
+    if (catalog !== deps.catalog) void catalog.close();
+  };
 
   /**
    * Records the decision for the request's log line (with the arguments when one of the caller's
@@ -107,6 +114,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     const token = extra._meta?.progressToken;
     return {
       identity,
+      requestId: extra.requestId,
       signal: transport.signalFor(extra.requestId, extra.signal),
       host: deps.host,
       ...(token !== undefined && {
@@ -124,30 +132,33 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
   };
 
   server.setRequestHandler(ListToolsRequestSchema, async (_req, extra) => ({
-    tools: permitted(extra, "tool", await deps.catalog.listTools(), (t) => t.name),
+    tools: permitted(extra, "tool", await catalog.listTools(), (t) => t.name),
   }));
   server.setRequestHandler(
     ...validated(CallToolRequestSchema, async (req, extra) => {
       const identity = check(extra, "tool", req.params.name, req.params.arguments ?? {});
-      return deps.catalog.callTool(req.params.name, req.params.arguments, context(extra, identity));
+      return catalog.callTool(req.params.name, req.params.arguments, context(extra, identity));
     }),
   );
   server.setRequestHandler(ListPromptsRequestSchema, async (_req, extra) => ({
-    prompts: permitted(extra, "prompt", await deps.catalog.listPrompts(), (p) => p.name),
+    prompts: permitted(extra, "prompt", await catalog.listPrompts(), (p) => p.name),
   }));
   server.setRequestHandler(
     ...validated(GetPromptRequestSchema, async (req, extra) => {
       const identity = check(extra, "prompt", req.params.name);
-      return deps.catalog.getPrompt(req.params.name, req.params.arguments, context(extra, identity));
+      return catalog.getPrompt(req.params.name, req.params.arguments, context(extra, identity));
     }),
   );
   server.setRequestHandler(ListResourcesRequestSchema, async (_req, extra) => ({
-    resources: permitted(extra, "resource", await deps.catalog.listResources(), (r) => r.uri),
+    resources: permitted(extra, "resource", await catalog.listResources(), (r) => r.uri),
+  }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_req, extra) => ({
+    resourceTemplates: permitted(extra, "resource", await catalog.listResourceTemplates(), (t) => t.uriTemplate),
   }));
   server.setRequestHandler(
     ...validated(ReadResourceRequestSchema, async (req, extra) => {
       const identity = check(extra, "resource", req.params.uri);
-      return deps.catalog.readResource(req.params.uri, context(extra, identity));
+      return catalog.readResource(req.params.uri, context(extra, identity));
     }),
   );
   return server;

@@ -11,17 +11,18 @@ test("a config with a stdio and an https upstream parses into frozen specs with 
     JSON.stringify({
       upstreams: {
         everything: { command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"], env: { A: "1" }, timeout: "90s" },
-        api: { url: "https://127.0.0.1:9443/mcp", identity: "certs/gw", ca: "ca/root.pem" },
+        api: { url: "https://127.0.0.1:9443/mcp", identity: "certs/gw", ca: "ca/root.pem", perSession: true },
       },
     }),
     "gw.json",
     "/srv/ztmcp",
   );
   const [stdio, http] = config.upstreams;
-  assert.deepEqual(stdio, { kind: "stdio", name: "everything", timeoutMs: 90_000, command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"], env: { A: "1" }, cwd: undefined });
+  assert.deepEqual(stdio, { kind: "stdio", name: "everything", timeoutMs: 90_000, perSession: false, command: "npx", args: ["-y", "@modelcontextprotocol/server-everything"], env: { A: "1" }, cwd: undefined });
   assert.ok(http?.kind === "http");
   assert.equal(http.identity, resolve("/srv/ztmcp", "certs/gw"));
   assert.equal(http.timeoutMs, 60_000);
+  assert.equal(http.perSession, true);
   assert.ok(Object.isFrozen(config) && Object.isFrozen(stdio));
 });
 

@@ -27,6 +27,7 @@ function builtins(): Catalog {
     listPrompts: () => Promise.resolve([]),
     getPrompt: nothing,
     listResources: () => Promise.resolve([]),
+    listResourceTemplates: () => Promise.resolve([]),
     readResource: nothing,
     onListChanged: () => () => undefined,
     close: () => Promise.resolve(),
@@ -76,6 +77,18 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     assert.equal(read.contents[0]?.uri, resources[0]!.uri);
   });
 
+  test("lists resource templates namespaced, and routes a read of a URI one matches to its upstream", async () => {
+    const templates = await gateway.listResourceTemplates();
+    const text = templates.find((t) => t.uriTemplate === "demo://resource/dynamic/text/{resourceId}");
+    assert.ok(text, JSON.stringify(templates));
+    assert.match(text.name, /^everything__/);
+    const read = await gateway.readResource("demo://resource/dynamic/text/1", ctx());
+    assert.equal(read.contents[0]?.uri, "demo://resource/dynamic/text/1");
+    assert.match((read.contents[0] as { text: string }).text, /^Resource 1:/);
+    assert.equal(upstreamOf(gateway, "demo://resource/dynamic/text/1", "uri"), "everything");
+    await assert.rejects(gateway.readResource("demo://resource/nowhere/1", ctx()), (e: McpError) => e.code === (ErrorCode.InvalidParams as number));
+  });
+
   test("routes calls to the right upstream, presenting our certificate to the HTTP one", async () => {
     assert.equal(text(await gateway.callTool("everything__echo", { message: "hi" }, ctx())), "Echo: hi");
     assert.equal(text(await gateway.callTool("notes__read_note", { id: "7" }, ctx())), "note 7");
@@ -89,13 +102,9 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     assert.ok(prompt.messages.length > 0);
   });
 
-  test("an upstream's own refusal of an unknown tool reaches the caller", async () => {
-    const outcome = await gateway.callTool("notes__no_such_tool", {}, ctx()).then(
-      (r) => (r.isError === true ? "tool error" : "success"),
-      (e: unknown) => (e instanceof McpError ? "json-rpc error" : "other"),
-    );
-    assert.notEqual(outcome, "success");
-    assert.notEqual(outcome, "other");
+  test("a tool the upstream never listed is refused -32602 by the gateway, not forwarded", async () => {
+    await assert.rejects(gateway.callTool("notes__no_such_tool", {}, ctx()), (e: McpError) => e.code === (ErrorCode.InvalidParams as number) && /unknown tool/.test(e.message));
+    assert.equal(notes.calls.get("no_such_tool"), undefined);
   });
 
   test("progress from the upstream reaches the caller, and cancelling aborts the call", async () => {
@@ -173,15 +182,15 @@ describe("gateway namespacing against confusable names", () => {
     });
   }
 
-  test("upstream tools and prompts whose own name holds __ or characters a policy cannot match are dropped and logged", async () => {
+  test("upstream tools and prompts whose own name holds __ or characters outside the MCP tool-name alphabet are dropped and logged", async () => {
     const capture = captureLog();
-    const gateway = new GatewayCatalog(builtins(), [namedUpstream("fs", ["read_x", "delete__read_y", "bad name", "ok.v2:run/x-1"], ["p__q", "summary"], capture)]);
+    const gateway = new GatewayCatalog(builtins(), [namedUpstream("fs", ["read_x", "delete__read_y", "bad name", "ok.v2-x_1", "ok.v2:run/x-1"], ["p__q", "summary"], capture)]);
     try {
       await gateway.started();
-      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["whoami", "fs__read_x", "fs__ok.v2:run/x-1"]);
+      assert.deepEqual((await gateway.listTools()).map((t) => t.name), ["whoami", "fs__read_x", "fs__ok.v2-x_1"]);
       assert.deepEqual((await gateway.listPrompts()).map((p) => p.name), ["fs__summary"]);
       const refused = capture.events.filter((e) => e.event === "upstream.name_refused").map((e) => e.name);
-      assert.deepEqual(refused.sort(), ["bad name", "delete__read_y", "p__q"]);
+      assert.deepEqual(refused.sort(), ["bad name", "delete__read_y", "ok.v2:run/x-1", "p__q"]);
     } finally {
       await gateway.close();
     }
