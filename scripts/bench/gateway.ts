@@ -11,6 +11,7 @@ import { runCallLoad, type Caller, type LoadResult } from "./call-load.js";
 import { rawMcpCaller } from "./mcp-client.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
+import type { ServerProcess } from "./server-process.js";
 import { FULL } from "./stats.js";
 import { medianOf } from "./rounds.js";
 import { row, soloRow, progress, type Row } from "./report.js";
@@ -22,9 +23,17 @@ const ROUNDS = FULL ? 5 : 2;
 const TIME_LIMIT_MS = FULL ? 30_000 : 8_000;
 const ARGS = { message: "hello" };
 
-function upstreamCommand(): { command: string; args: string[] } {
+/** The upstream every gateway in the bench exposes: the reference `everything` server over stdio. */
+export function upstreamCommand(): { command: string; args: string[] } {
   const entry = createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/dist/index.js");
   return { command: process.execPath, args: [entry, "stdio"] };
+}
+
+/** The host as `ztmcp serve --config` runs it, with `everything` as its one upstream (a child of the host). */
+export function startGatewayHost(name: string, ca: BenchCa): Promise<ServerProcess> {
+  const configPath = join(ca.dir, "gateway.json");
+  writeFileSync(configPath, JSON.stringify({ upstreams: { everything: upstreamCommand() } }));
+  return startHostServer(name, ca, { crls: writeCrls(ca, 0), gatewayConfig: configPath });
 }
 
 /** One stdio connection to the upstream, shared by `lanes` callers (stdio is one pipe anyway). */
@@ -44,9 +53,7 @@ async function directCallers(lanes: number): Promise<Caller[]> {
 }
 
 export async function gateway(ca: BenchCa): Promise<Row[]> {
-  const configPath = join(ca.dir, "gateway.json");
-  writeFileSync(configPath, JSON.stringify({ upstreams: { everything: upstreamCommand() } }));
-  const server = await startHostServer("ztmcp gateway", ca, { crls: writeCrls(ca, 0), gatewayConfig: configPath });
+  const server = await startGatewayHost("ztmcp gateway", ca);
   const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
   const url = `https://127.0.0.1:${server.port}/mcp`;
   const routed: Caller[] = [];

@@ -38,11 +38,12 @@ export async function prepare(server: ServerProcess, makeCaller: () => Promise<C
   return { server, callers };
 }
 
-/** One round: the load, with the server's CPU read around it. */
-export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUNDS), timeLimitMs = TIME_LIMIT_MS / ROUNDS): Promise<Measured> {
-  const cpuBefore = c.server.cpuSeconds();
+/** One round: the load, with the server's CPU read around it (with `tree`, its descendants' too). */
+export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUNDS), timeLimitMs = TIME_LIMIT_MS / ROUNDS, tree = false): Promise<Measured> {
+  const cpuNow = (): number => (tree ? c.server.treeCpuSeconds() : c.server.cpuSeconds());
+  const cpuBefore = cpuNow();
   const r = await runCallLoad(c.callers, count, timeLimitMs);
-  const cpu = c.server.cpuSeconds() - cpuBefore;
+  const cpu = cpuNow() - cpuBefore;
   if (r.failed > 0) throw new Error(`${c.server.name}: ${r.failed} calls failed (${r.firstError ?? "?"})`);
   progress(`    ${c.server.name}: ${r.calls} calls (${Math.round(r.perSecond)}/s), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round((cpu / r.calls) * 1e6)} µs CPU/call`);
   return { ...r, cpuPerCallUs: (cpu / r.calls) * 1e6 };
