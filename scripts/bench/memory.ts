@@ -11,7 +11,7 @@ import { openIdleConnections } from "./handshake-load.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { startHostServer } from "./host-process.js";
 import { writeCrls } from "./crl-files.js";
-import { row, soloRow, progress, type Row } from "./report.js";
+import { row, soloRow, withTarget, progress, type Row } from "./report.js";
 
 const IDLE = 1_000;
 const STORE_CERTS = 100_000;
@@ -59,6 +59,7 @@ export async function memory(ca: BenchCa): Promise<Row[]> {
   const base = await idleRss(await startNodeServer("node https", { kind: "https", ...spec }), ca);
   const ours = await idleRss(await startHostServer("ztmcp", ca, { crls: writeCrls(ca, 0) }), ca);
   const rows = [
+    withTarget(soloRow("memory", `RSS above node https, ${IDLE} idle mTLS conns`, "MB", (ours.rss - base.rss) / MB), "ours", 30, "issue 14 #5"),
     row("memory", `RSS, ${IDLE} idle mTLS conns`, "MB", "lower", ours.rss / MB, base.rss / MB, "node https"),
     row("memory", "RSS growth per idle conn", "KB", "lower", ours.perConnection / 1024, base.perConnection / 1024, "node https"),
   ];

@@ -12,6 +12,7 @@ import { memory } from "./memory.js";
 import { mcpCalls } from "./mcp-calls.js";
 import { gateway } from "./gateway.js";
 import { peers } from "./peers.js";
+import { logLine } from "./log-line.js";
 import { writeChart } from "./chart.js";
 import { FULL } from "./stats.js";
 import { profileMcp } from "./profile.js";
@@ -28,6 +29,7 @@ const scenarios: Scenario[] = [
   { name: "issuance", run: issuance },
   { name: "handshakes", run: handshakes },
   { name: "mcp", run: mcpCalls },
+  { name: "logline", run: logLine },
   { name: "gateway", run: gateway },
   { name: "peers", run: peers },
   { name: "memory", run: memory },

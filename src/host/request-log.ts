@@ -6,9 +6,13 @@ import type { Catalog } from "../gateway/catalog.js";
 import type { Completed } from "./mcp/session-transport.js";
 
 export function requestLogger(log: Logger, catalog: Catalog): (session: { id: string }, c: Completed) => void {
+  // The logger's redaction (its wildcard paths walk every field: ~4 µs of a ~8 µs line) can only
+  // ever match inside `auditArguments`: every other field is one this function names. Lines
+  // without arguments go through a child without redaction; lines with them keep it.
+  const plain = log.child({}, { redact: [] });
   return (session, c) => {
     const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
-    log.info(
+    (c.auditArguments === undefined ? plain : log).info(
       {
         event: "mcp.request",
         spiffeId: identity?.spiffeId,
