@@ -11,20 +11,29 @@ import { runCallLoad, type Caller, type LoadResult } from "./call-load.js";
 import { rawMcpCaller } from "./mcp-client.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
+import type { ServerProcess } from "./server-process.js";
 import { FULL } from "./stats.js";
 import { medianOf } from "./rounds.js";
-import { row, soloRow, progress, type Row } from "./report.js";
+import { row, soloRow, withTarget, progress, type Row } from "./report.js";
 
 const SEQUENTIAL = FULL ? 2_000 : 300;
 const CONCURRENT = FULL ? 10_000 : 1_500;
 const LANES = 16;
-const ROUNDS = FULL ? 5 : 2;
+const ROUNDS = FULL ? 5 : 3;
 const TIME_LIMIT_MS = FULL ? 30_000 : 8_000;
 const ARGS = { message: "hello" };
 
-function upstreamCommand(): { command: string; args: string[] } {
+/** The upstream every gateway in the bench exposes: the reference `everything` server over stdio. */
+export function upstreamCommand(): { command: string; args: string[] } {
   const entry = createRequire(import.meta.url).resolve("@modelcontextprotocol/server-everything/dist/index.js");
   return { command: process.execPath, args: [entry, "stdio"] };
+}
+
+/** The host as `ztmcp serve --config` runs it, with `everything` as its one upstream (a child of the host). */
+export function startGatewayHost(name: string, ca: BenchCa): Promise<ServerProcess> {
+  const configPath = join(ca.dir, "gateway.json");
+  writeFileSync(configPath, JSON.stringify({ upstreams: { everything: upstreamCommand() } }));
+  return startHostServer(name, ca, { crls: writeCrls(ca, 0), gatewayConfig: configPath });
 }
 
 /** One stdio connection to the upstream, shared by `lanes` callers (stdio is one pipe anyway). */
@@ -44,9 +53,7 @@ async function directCallers(lanes: number): Promise<Caller[]> {
 }
 
 export async function gateway(ca: BenchCa): Promise<Row[]> {
-  const configPath = join(ca.dir, "gateway.json");
-  writeFileSync(configPath, JSON.stringify({ upstreams: { everything: upstreamCommand() } }));
-  const server = await startHostServer("ztmcp gateway", ca, { crls: writeCrls(ca, 0), gatewayConfig: configPath });
+  const server = await startGatewayHost("ztmcp gateway", ca);
   const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
   const url = `https://127.0.0.1:${server.port}/mcp`;
   const routed: Caller[] = [];
@@ -86,7 +93,8 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
       row("gateway (stdio upstream)", "p99 latency, 1 in flight", "ms", "lower", p(seq.routed, (r) => r.p99), p(seq.direct, (r) => r.p99), "direct stdio call"),
       soloRow("gateway (stdio upstream)", "host CPU per call, 16 in flight", "µs", medianOf(cpu.host, (x) => x), "server CPU of the host process (not the upstream's)"),
       soloRow("gateway (stdio upstream)", "load generator CPU per call", "µs", medianOf(cpu.clients, (x) => x), "the 16 undici clients of the bench process: same cores as the host"),
-      { ...row("gateway (stdio upstream)", "throughput, 16 in flight", "calls/s", "higher", p(par.routed, (r) => r.perSecond), p(par.direct, (r) => r.perSecond), "direct stdio call"), note: `added latency p50 ${added50.toFixed(2)} ms, p99 ${added99.toFixed(2)} ms` },
+      withTarget(row("gateway (stdio upstream)", "throughput, 16 in flight", "calls/s", "higher", p(par.routed, (r) => r.perSecond), p(par.direct, (r) => r.perSecond), "direct stdio call"), "ratio", 0.6, "issue 14 #1"),
+      withTarget(soloRow("gateway (stdio upstream)", "p50 added over the direct call, 1 in flight", "ms", added50, `p99 added ${added99.toFixed(2)} ms`), "ours", 0.5, "issue 14 #1"),
     ];
   } finally {
     for (const c of [...routed, ...direct]) await c.close().catch(() => undefined);

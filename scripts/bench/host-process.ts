@@ -10,6 +10,9 @@ export interface HostRun {
   gatewayConfig?: string;
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** Where its log lines go and how they are written (server-child.ts ServerSpec). */
+  logFile?: string;
+  logWrites?: "buffered" | "sync";
 }
 
 export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promise<ServerProcess> {
@@ -25,6 +28,8 @@ export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promis
       caDir: ca.dir,
       crls: [run.crls.rootDer, run.crls.intermediateDer],
       ...(run.gatewayConfig ? { gatewayConfig: run.gatewayConfig } : {}),
+      ...(run.logFile ? { logFile: run.logFile } : {}),
+      ...(run.logWrites ? { logWrites: run.logWrites } : {}),
     },
     run.nodeArgs,
   );

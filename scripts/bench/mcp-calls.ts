@@ -12,7 +12,7 @@ import { startHostServer } from "./host-process.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { interleave, medianOf } from "./rounds.js";
 import { FULL } from "./stats.js";
-import { row, progress, type Row } from "./report.js";
+import { row, withTarget, progress, type Row } from "./report.js";
 
 export const LANES = 16;
 const COUNT = FULL ? 40_000 : 6_000;
@@ -38,11 +38,12 @@ export async function prepare(server: ServerProcess, makeCaller: () => Promise<C
   return { server, callers };
 }
 
-/** One round: the load, with the server's CPU read around it. */
-export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUNDS), timeLimitMs = TIME_LIMIT_MS / ROUNDS): Promise<Measured> {
-  const cpuBefore = c.server.cpuSeconds();
+/** One round: the load, with the server's CPU read around it (with `tree`, its descendants' too). */
+export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUNDS), timeLimitMs = TIME_LIMIT_MS / ROUNDS, tree = false): Promise<Measured> {
+  const cpuNow = (): number => (tree ? c.server.treeCpuSeconds() : c.server.cpuSeconds());
+  const cpuBefore = cpuNow();
   const r = await runCallLoad(c.callers, count, timeLimitMs);
-  const cpu = c.server.cpuSeconds() - cpuBefore;
+  const cpu = cpuNow() - cpuBefore;
   if (r.failed > 0) throw new Error(`${c.server.name}: ${r.failed} calls failed (${r.firstError ?? "?"})`);
   progress(`    ${c.server.name}: ${r.calls} calls (${Math.round(r.perSecond)}/s), p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${Math.round((cpu / r.calls) * 1e6)} µs CPU/call`);
   return { ...r, cpuPerCallUs: (cpu / r.calls) * 1e6 };
@@ -84,14 +85,28 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
     progress(`mcp calls: starting the plain fastify route and two hosts, ${LANES} clients each`);
     const plain = await startNodeServer("fastify route", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
     contenders.set("plain", await prepare(plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls))));
-    for (const [name, revoked, client] of [["ztmcp", 0, rawMcpCaller], ["ztmcp 100k revoked", 100_000, rawMcpCaller], ["ztmcp, SDK client", 0, mcpCaller]] as const) {
-      const server = await startHostServer(name, ca, { crls: writeCrls(ca, revoked) });
+    const hosts = [
+      ["ztmcp", 0, rawMcpCaller, "buffered"],
+      ["ztmcp, sync log", 0, rawMcpCaller, "sync"],
+      ["ztmcp 100k revoked", 100_000, rawMcpCaller, "buffered"],
+      ["ztmcp, SDK client", 0, mcpCaller, "buffered"],
+    ] as const;
+    for (const [name, revoked, client, logWrites] of hosts) {
+      // Log lines to a real file (not /dev/null), so a write(2) costs what it costs on a disk.
+      const logFile = join(ca.dir, `${name.replace(/\W+/g, "-")}.log`);
+      const server = await startHostServer(name, ca, { crls: writeCrls(ca, revoked), logFile, logWrites });
       contenders.set(name, await prepare(server, () => client(`https://127.0.0.1:${server.port}/mcp`, tls)));
     }
     const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!));
-    const [base, ours, oursRevoked, oursSdk] = ["plain", "ztmcp", "ztmcp 100k revoked", "ztmcp, SDK client"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured];
+    const [base, ours, oursSync, oursRevoked, oursSdk] = ["plain", "ztmcp", "ztmcp, sync log", "ztmcp 100k revoked", "ztmcp, SDK client"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured, Measured];
+    const [throughput, p50, p99, cpu] = callRows("mcp tools/call", ours, base, "fastify JSON route") as [Row, Row, Row, Row];
     return [
-      ...callRows("mcp tools/call", ours, base, "fastify JSON route"),
+      throughput,
+      p50,
+      p99,
+      withTarget(cpu, "ratio", 0.5, "issue 14 #3"),
+      row("mcp tools/call, log writes", "server CPU per call", "µs", "lower", ours.cpuPerCallUs, oursSync.cpuPerCallUs, "a write(2) per log line"),
+      row("mcp tools/call, log writes", "throughput", "calls/s", "higher", ours.perSecond, oursSync.perSecond, "a write(2) per log line"),
       row("mcp tools/call, SDK client", "throughput", "calls/s", "higher", oursSdk.perSecond, ours.perSecond, "ztmcp, undici client"),
       row("mcp tools/call, SDK client", "p50 latency", "ms", "lower", oursSdk.p50, ours.p50, "ztmcp, undici client"),
       row("mcp tools/call 100k revoked", "throughput", "calls/s", "higher", oursRevoked.perSecond, ours.perSecond, "ztmcp, empty CRL"),

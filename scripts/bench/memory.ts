@@ -11,21 +11,21 @@ import { openIdleConnections } from "./handshake-load.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { startHostServer } from "./host-process.js";
 import { writeCrls } from "./crl-files.js";
-import { row, soloRow, progress, type Row } from "./report.js";
+import { row, soloRow, withTarget, progress, type Row } from "./report.js";
 
 const IDLE = 1_000;
 const STORE_CERTS = 100_000;
 const MB = 1024 * 1024;
 
 /** Server RSS with IDLE idle connections open, and its growth per connection. */
-async function idleRss(server: ServerProcess, ca: BenchCa): Promise<{ rss: number; perConnection: number }> {
+async function idleRss(server: ServerProcess, ca: BenchCa): Promise<{ rss: number; before: number; perConnection: number }> {
   try {
     const before = server.rssBytes();
     const sockets = await openIdleConnections(server.port, { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem }, IDLE, 16);
     const rss = server.rssBytes();
     for (const s of sockets) s.destroy();
     progress(`  ${server.name}: ${sockets.length} idle connections, RSS ${(rss / MB).toFixed(1)} MB`);
-    return { rss, perConnection: (rss - before) / sockets.length };
+    return { rss, before, perConnection: (rss - before) / sockets.length };
   } finally {
     await server.stop();
   }
@@ -59,6 +59,12 @@ export async function memory(ca: BenchCa): Promise<Row[]> {
   const base = await idleRss(await startNodeServer("node https", { kind: "https", ...spec }), ca);
   const ours = await idleRss(await startHostServer("ztmcp", ca, { crls: writeCrls(ca, 0) }), ca);
   const rows = [
+    withTarget(
+      soloRow("memory", `RSS above node https, ${IDLE} idle mTLS conns`, "MB", (ours.rss - base.rss) / MB, `before any connection: ${(ours.before / MB).toFixed(0)} vs ${(base.before / MB).toFixed(0)} MB (the modules a host loads); the connections: ${((ours.rss - ours.before) / MB).toFixed(0)} vs ${((base.rss - base.before) / MB).toFixed(0)} MB`),
+      "ours",
+      30,
+      "issue 14 #5",
+    ),
     row("memory", `RSS, ${IDLE} idle mTLS conns`, "MB", "lower", ours.rss / MB, base.rss / MB, "node https"),
     row("memory", "RSS growth per idle conn", "KB", "lower", ours.perConnection / 1024, base.perConnection / 1024, "node https"),
   ];

@@ -22,6 +22,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 /** node_modules/<pkg>, src/<area>, node:<internal>, or (program)/(gc)/(idle). */
@@ -35,7 +36,7 @@ function areaOf(url: string, fn: string): string {
   return url.split("/").slice(-2).join("/");
 }
 
-function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number][]; byFunction: [string, number][]; total: number } {
+function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number][]; byFunction: [string, number][]; byOwner: [string, number][]; total: number } {
   const byArea = new Map<string, number>();
   const byFunction = new Map<string, number>();
   let total = 0;
@@ -51,7 +52,32 @@ function summarize(profile: { nodes: ProfileNode[] }): { byArea: [string, number
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + hits);
   }
   const top = (m: Map<string, number>): [string, number][] => [...m].sort((a, b) => b[1] - a[1]).slice(0, 15);
-  return { byArea: top(byArea), byFunction: top(byFunction), total };
+  return { byArea: top(byArea), byFunction: top(byFunction), byOwner: top(byOwner(profile.nodes)), total };
+}
+
+/**
+ * Self time charged to the nearest package or source file on the stack (a socket write's natives
+ * to whoever wrote, zod's generated parsers to zod): what each dependency costs a call, all in.
+ * Socket writes (TLS encryption + the syscall) stay apart: every server pays them.
+ */
+function byOwner(nodes: readonly ProfileNode[]): Map<string, number> {
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const n of nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const owners = new Map<string, number>();
+  for (const n of nodes) {
+    const hits = n.hitCount ?? 0;
+    const fn = n.callFrame.functionName;
+    if (hits === 0 || fn === "(idle)") continue;
+    let owner = fn.startsWith("(") ? fn : fn === "writev" || fn === "writeUtf8String" || fn === "writeBuffer" ? "socket writes (TLS + syscall)" : "node core";
+    for (let id: number | undefined = n.id; owner === "node core" && id !== undefined; id = parent.get(id)) {
+      const url = byId.get(id)!.callFrame.url;
+      const found = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? /\/(src\/.*)\.ts$/.exec(url)?.[1];
+      if (found) owner = found;
+    }
+    owners.set(owner, (owners.get(owner) ?? 0) + hits);
+  }
+  return owners;
 }
 
 /** Profiles one server while `callers` load it; returns the summary text and the server CPU per call. */
@@ -75,6 +101,9 @@ async function profileServer(label: string, server: ServerProcess, makeCaller: (
     "",
     "by function:",
     ...s.byFunction.map(([f, h]) => `  ${pct(h).padStart(6)}  ${f}`),
+    "",
+    `by owner (nearest package or source file on the stack; µs a call = share × ${Math.round(cpuPerCallUs)} µs server CPU a call, profiler on):`,
+    ...s.byOwner.map(([o, h]) => `  ${pct(h).padStart(6)}  ${((h / s.total) * cpuPerCallUs).toFixed(1).padStart(6)} µs  ${o}`),
     "",
   ].join("\n");
   return { text, cpuPerCallUs };

@@ -13,6 +13,35 @@ export interface Row {
   unit: string;
   /** Why a row has no numbers ("n/a (…)"), or a caveat worth printing. */
   note?: string;
+  /** The goal this row is measured against (issue 14), when it has one. */
+  target?: Target;
+}
+
+/**
+ * `ratio`: met when the ratio is at least `value` (how many times the baseline);
+ * `ours`: met when the measured figure itself is at most `value` (an absolute budget, in `unit`).
+ */
+export interface Target {
+  on: "ratio" | "ours";
+  value: number;
+  /** Where the goal comes from, e.g. "issue 14 #1". */
+  source: string;
+}
+
+export function withTarget(r: Row, on: Target["on"], value: number, source: string): Row {
+  return { ...r, target: { on, value, source } };
+}
+
+/** Whether a row meets its target; null without a target or a measurement. */
+export function meets(r: Row): boolean | null {
+  if (!r.target) return null;
+  const v = r.target.on === "ratio" ? r.ratio : r.ours;
+  if (v === null) return null;
+  return r.target.on === "ratio" ? v >= r.target.value : v <= r.target.value;
+}
+
+export function targetText(t: Target, unit: string): string {
+  return t.on === "ratio" ? `>= ${t.value}x` : `<= ${t.value} ${unit}`;
 }
 
 type Better = "higher" | "lower";
@@ -45,16 +74,21 @@ export function progress(message: string): void {
 const show = (n: number | null): string => (n === null ? "-" : String(n));
 
 export function formatTable(rows: readonly Row[]): string {
-  const header = ["scenario", "metric", "ours", "baseline", "vs", "ratio", "unit"];
-  const cells = rows.map((r) => [
-    r.scenario,
-    r.metric,
-    r.note?.startsWith("n/a") ? r.note : show(r.ours),
-    show(r.baseline),
-    r.baselineName,
-    r.ratio === null ? "-" : `${r.ratio}x`,
-    r.unit,
-  ]);
+  const header = ["scenario", "metric", "ours", "baseline", "vs", "ratio", "unit", "target", "met"];
+  const cells = rows.map((r) => {
+    const met = meets(r);
+    return [
+      r.scenario,
+      r.metric,
+      r.note?.startsWith("n/a") ? r.note : show(r.ours),
+      show(r.baseline),
+      r.baselineName,
+      r.ratio === null ? "-" : `${r.ratio}x`,
+      r.unit,
+      r.target ? targetText(r.target, r.unit) : "",
+      met === null ? "" : met ? "yes" : "NO",
+    ];
+  });
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (c: string[]): string => c.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
   const notes = rows.filter((r) => r.note && !r.note.startsWith("n/a")).map((r) => `note: ${r.scenario} ${r.metric}: ${r.note!}`);

@@ -1,7 +1,9 @@
 // `make bench`: every scenario next to a baseline measured in the same run on this machine.
 // Ratios are the result (absolute numbers on a shared 2-core machine are noise): above 1, ours is better.
 // FULL=1 runs longer loops; BENCH_JSON=FILE also writes the rows as JSON; BENCH_ONLY=a,b picks scenarios.
+// The rows also become a bar chart: docs/bench.svg for a full run, BENCH_SVG=FILE for any run.
 import "reflect-metadata";
+import { loadavg } from "node:os";
 import { createBenchCa } from "./bench-ca.js";
 import { crlBuild } from "./crl-build.js";
 import { issuance } from "./issuance.js";
@@ -9,6 +11,10 @@ import { handshakes } from "./handshakes.js";
 import { memory } from "./memory.js";
 import { mcpCalls } from "./mcp-calls.js";
 import { gateway } from "./gateway.js";
+import { peers } from "./peers.js";
+import { logLine } from "./log-line.js";
+import { writeChart } from "./chart.js";
+import { FULL } from "./stats.js";
 import { profileMcp } from "./profile.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
@@ -23,7 +29,9 @@ const scenarios: Scenario[] = [
   { name: "issuance", run: issuance },
   { name: "handshakes", run: handshakes },
   { name: "mcp", run: mcpCalls },
+  { name: "logline", run: logLine },
   { name: "gateway", run: gateway },
+  { name: "peers", run: peers },
   { name: "memory", run: memory },
   { name: "profile", run: profileMcp },
 ];
@@ -31,6 +39,7 @@ const scenarios: Scenario[] = [
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
   const started = Date.now();
+  const load = loadavg().map((l) => l.toFixed(1)).join(" ");
   const ca = await createBenchCa();
   const rows: Row[] = [];
   try {
@@ -50,7 +59,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(formatTable(rows));
   if (process.env.BENCH_JSON) writeJson(process.env.BENCH_JSON, rows);
-  progress(`done in ${Math.round((Date.now() - started) / 1000)} s`);
+  const svg = process.env.BENCH_SVG ?? (only ? undefined : "docs/bench.svg");
+  const when = new Date(started).toISOString().slice(0, 16).replace("T", " ");
+  if (svg) writeChart(svg, rows, `ztmcp make bench, ${when} UTC, load average at start ${load} (${FULL ? "FULL=1" : "default loops"})`);
+  progress(`done in ${Math.round((Date.now() - started) / 1000)} s; load average at start ${load}, at end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
 }
 
 await main();

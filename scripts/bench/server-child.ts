@@ -20,6 +20,10 @@ export interface ServerSpec {
   caDir?: string;
   /** kind "host": a gateway config (upstream MCP servers) to serve instead of the built-ins. */
   gatewayConfig?: string;
+  /** kind "host": the file its log lines go to (default /dev/null), buffered as `ztmcp serve`
+   * writes them (default) or one write(2) per line ("sync", what it did before). */
+  logFile?: string;
+  logWrites?: "buffered" | "sync";
 }
 
 /** Every role may call every tool, without a rate limit: the bench measures the path, not the policy. */
@@ -27,11 +31,12 @@ const BENCH_POLICY = { trustDomain: "mesh.local", roles: { reader: { tools: ["*"
 
 async function startZtmcpHost(spec: ServerSpec): Promise<number> {
   const { startHost } = await import("../../src/host/host.js");
-  const { createLogger } = await import("../../src/common/log.js");
+  const { createLogger, bufferedDestination } = await import("../../src/common/log.js");
   const { pino } = await import("pino");
-  // The host logs every handshake and request as in production (synchronously: an asynchronous
-  // destination measured slower, docs/performance.md); the lines go nowhere.
-  const log = createLogger({ level: "info", destination: pino.destination({ dest: "/dev/null", sync: true }) });
+  // The host logs every handshake and request at `info`, as in production.
+  const file = spec.logFile ?? "/dev/null";
+  const destination = spec.logWrites === "sync" ? pino.destination({ dest: file, sync: true }) : bufferedDestination(file);
+  const log = createLogger({ level: "info", destination });
   let catalog;
   if (spec.gatewayConfig) {
     const { loadGateway } = await import("../../src/gateway/gateway.js");

@@ -6,7 +6,7 @@ import { once } from "node:events";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { processCpuSeconds, processRssBytes } from "./stats.js";
+import { descendants, processCpuSeconds, processRssBytes, processTreeCpuSeconds } from "./stats.js";
 import type { ServerSpec } from "./server-child.js";
 
 export interface ServerProcess {
@@ -14,6 +14,8 @@ export interface ServerProcess {
   pid: number;
   port: number;
   cpuSeconds(): number;
+  /** The process and its descendants (a gateway and the upstream servers it spawned). */
+  treeCpuSeconds(): number;
   rssBytes(): number;
   stop(): Promise<void>;
   /** Node children only: CPU profile of what runs between the two calls. */
@@ -48,16 +50,26 @@ function handle(name: string, child: ChildProcess, port: number): ServerProcess 
     pid,
     port,
     cpuSeconds: () => processCpuSeconds(pid),
+    treeCpuSeconds: () => processTreeCpuSeconds(pid),
     rssBytes: () => processRssBytes(pid),
-    /** Asks a Node child to exit (so --cpu-prof can write its profile), SIGKILL after 5 s. */
+    /** Asks a Node child to exit (so --cpu-prof can write its profile), SIGKILL after 5 s; then
+     * SIGKILLs whatever it spawned that is still there (peers spawn upstreams in their own group). */
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
+      const spawned = descendants(pid);
       const exited = once(child, "exit");
       if (child.connected) child.send("stop");
       else child.kill("SIGKILL");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
       await exited;
       clearTimeout(timer);
+      for (const p of spawned) {
+        try {
+          process.kill(p, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
     },
   };
 }
@@ -113,15 +125,20 @@ http {
 }
 `,
   );
-  const child = spawn("nginx", ["-c", config, "-p", dir], { stdio: ["ignore", "ignore", "inherit"] });
-  await waitForPort(port, child);
+  return startProcess(name, "nginx", ["-c", config, "-p", dir], port);
+}
+
+/** Any other server under test (nginx, the npm gateways): a command that listens on `port`. */
+export async function startProcess(name: string, command: string, args: string[], port: number): Promise<ServerProcess> {
+  const child = spawn(command, args, { stdio: ["ignore", "ignore", "inherit"] });
+  await waitForPort(name, port, child);
   return handle(name, child, port);
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
+async function waitForPort(name: string, port: number, child: ChildProcess): Promise<void> {
   const { connect } = await import("node:net");
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}`);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect(port, "127.0.0.1");
       s.once("connect", () => {
@@ -131,7 +148,7 @@ async function waitForPort(port: number, child: ChildProcess): Promise<void> {
       s.once("error", () => resolve(false));
     });
     if (ok) return;
-    await new Promise((r) => setTimeout(r, 50)); // nginx has no readiness signal; bounded at 5 s
+    await new Promise((r) => setTimeout(r, 100)); // no readiness signal; bounded at 20 s
   }
-  throw new Error("nginx did not start listening");
+  throw new Error(`${name} did not start listening`);
 }

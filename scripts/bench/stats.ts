@@ -1,6 +1,6 @@
 // Small measurement primitives shared by the scenarios: percentiles, wall-clock timing, and
 // another process's CPU time read from /proc (so a busy neighbour on the machine does not count).
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -22,12 +22,55 @@ export async function timeMs(fn: () => unknown): Promise<number> {
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
+/** The fields of /proc/<pid>/stat after the command name, or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // The command name may contain spaces: fields start after the last ")". fields[0] is field 3.
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** user+system CPU seconds of a process (all its threads), from /proc/<pid>/stat. */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // The command name may contain spaces: fields start after the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime (fields 14, 15)
+}
+
+/** Every live descendant of a process (children, their children, …), from the ppid in /proc. */
+export function descendants(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const ppid = Number(statFields(Number(entry))?.[1]); // field 4
+    if (!Number.isFinite(ppid)) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const found: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
+}
+
+/**
+ * CPU seconds of a process and all its descendants (a gateway and its upstream servers): each
+ * one's utime+stime, plus cutime+cstime (children it already reaped), so a child that exits
+ * between two readings still counts (it moves into its parent's cutime).
+ */
+export function processTreeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of [pid, ...descendants(pid)]) {
+    const f = statFields(p);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  }
+  return ticks / TICKS_PER_SECOND;
 }
 
 /** Resident set size of a process in bytes. */

@@ -1,0 +1,74 @@
+// The gateway against the npm packages people use to put a stdio MCP server on Streamable HTTP,
+// in the same run, exposing the same upstream (`everything` over stdio), driven by the same undici
+// client (16 callers, a session each). ztmcp runs with mTLS, the policy and the audit line on; the
+// peers on plain HTTP (neither has client-certificate auth). CPU is the whole process tree: the
+// gateway plus the upstream processes it spawned.
+//
+// The peers are given their cheapest settings, so the ratio is not flattered: supergateway
+// `--stateful` (its stateless mode spawns an upstream per request; stateful spawns one per
+// session, so 16 here) with `--logLevel none` (its default logs every message), mcp-proxy
+// `--server stream --no-eventStore` (one upstream shared by all sessions, no resumability buffer).
+import { createRequire } from "node:module";
+import type { BenchCa } from "./bench-ca.js";
+import { rawMcpCaller } from "./mcp-client.js";
+import { startGatewayHost, upstreamCommand } from "./gateway.js";
+import { LANES, measureRound, prepare, release, summarize, type Contender, type Measured } from "./mcp-calls.js";
+import { freePort, startProcess, type ServerProcess } from "./server-process.js";
+import { interleave } from "./rounds.js";
+import { FULL } from "./stats.js";
+import { row, withTarget, progress, type Row } from "./report.js";
+
+const COUNT = FULL ? 12_000 : 4_500;
+const ROUNDS = FULL ? 5 : 3;
+const TIME_LIMIT_MS = FULL ? 60_000 : 30_000;
+const ARGS = { message: "hello" };
+const SCENARIO = "gateway vs npm peers";
+
+const bin = (module: string): string => createRequire(import.meta.url).resolve(module);
+
+async function startSupergateway(): Promise<ServerProcess> {
+  const port = await freePort();
+  const { command, args } = upstreamCommand();
+  const stdio = [command, ...args].map((a) => JSON.stringify(a)).join(" ");
+  return startProcess("supergateway", process.execPath, [bin("supergateway/dist/index.js"), "--stdio", stdio, "--outputTransport", "streamableHttp", "--stateful", "--port", String(port), "--logLevel", "none"], port);
+}
+
+async function startMcpProxy(): Promise<ServerProcess> {
+  const port = await freePort();
+  const { command, args } = upstreamCommand();
+  // The package's "exports" hide its bin; resolve the package root, then the bin next to it.
+  const root = bin("mcp-proxy").replace(/dist\/index\.mjs$/, "");
+  return startProcess("mcp-proxy", process.execPath, [`${root}dist/bin/mcp-proxy.mjs`, "--port", String(port), "--host", "127.0.0.1", "--server", "stream", "--no-eventStore", "--", command, ...args], port);
+}
+
+const perCpuSecond = (m: Measured): number => 1e6 / m.cpuPerCallUs;
+
+export async function peers(ca: BenchCa): Promise<Row[]> {
+  const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
+  const contenders = new Map<string, Contender>();
+  try {
+    progress(`peers: the ztmcp gateway (mTLS), supergateway and mcp-proxy, each exposing everything over stdio, ${LANES} clients each`);
+    const ours = await startGatewayHost("ztmcp gateway", ca);
+    contenders.set("ztmcp", await prepare(ours, () => rawMcpCaller(`https://127.0.0.1:${ours.port}/mcp`, tls, "everything__echo", ARGS)));
+    for (const [name, start] of [["supergateway", startSupergateway], ["mcp-proxy", startMcpProxy]] as const) {
+      const server = await start();
+      contenders.set(name, await prepare(server, () => rawMcpCaller(`http://127.0.0.1:${server.port}/mcp`, undefined, "echo", ARGS)));
+    }
+    const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!, Math.ceil(COUNT / ROUNDS), TIME_LIMIT_MS / ROUNDS, true));
+    const m = new Map([...results].map(([name, rounds]) => [name, summarize(rounds)]));
+    const z = m.get("ztmcp")!;
+    const peerNames = ["supergateway", "mcp-proxy"];
+    const best = peerNames.reduce((a, b) => (perCpuSecond(m.get(a)!) >= perCpuSecond(m.get(b)!) ? a : b));
+    const fastest = peerNames.reduce((a, b) => (m.get(a)!.p50 <= m.get(b)!.p50 ? a : b));
+    const unit = "calls/CPU-s";
+    const metric = "calls per CPU-s, gateway + upstream tree";
+    const throughputs = [...m].map(([n, r]) => `${n} ${Math.round(r.perSecond)}/s`).join(", ");
+    return [
+      ...peerNames.map((n) => row(SCENARIO, metric, unit, "higher", perCpuSecond(z), perCpuSecond(m.get(n)!), n)),
+      { ...withTarget(row(SCENARIO, metric, unit, "higher", perCpuSecond(z), perCpuSecond(m.get(best)!), `best peer (${best})`), "ratio", 3, "issue 14 #2"), note: `throughput, 16 in flight: ${throughputs}` },
+      withTarget(row(SCENARIO, "p50 latency, 16 in flight", "ms", "lower", z.p50, m.get(fastest)!.p50, `fastest peer (${fastest})`), "ratio", 1, "issue 14 #2"),
+    ];
+  } finally {
+    for (const c of contenders.values()) await release(c);
+  }
+}

@@ -1,0 +1,41 @@
+// The `mcp.request` audit line: who, what, the decision; tool arguments only when the role audits
+// them, and then still without the fields the logger's redaction removes (a line without
+// arguments skips the redaction, which must not change what any line holds).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { requestLogger } from "../../../src/host/request-log.js";
+import { builtinCatalog } from "../../../src/gateway/builtin-tools.js";
+import type { Completed } from "../../../src/host/mcp/session-transport.js";
+import { captureLog } from "../../helpers/log-capture.js";
+
+function completed(auditArguments: Record<string, unknown> | undefined): Completed {
+  return {
+    id: 7,
+    method: "tools/call",
+    target: "echo",
+    startedAt: process.hrtime.bigint(),
+    decision: "allow",
+    reason: "role reader allows echo",
+    errorCode: undefined,
+    auth: { token: "", clientId: "spiffe://mesh.local/agent/a", scopes: ["reader"], extra: { identity: { spiffeId: "spiffe://mesh.local/agent/a", serial: "0a1b" } } },
+    auditArguments,
+  };
+}
+
+test("an mcp.request line names the caller, the session, the tool and the decision", () => {
+  const captured = captureLog("info");
+  requestLogger(captured.log, builtinCatalog())({ id: "0123456789abcdef" }, completed(undefined));
+  const [line] = captured.events;
+  assert.deepEqual(
+    { ...line, time: undefined, pid: undefined, latencyMs: undefined },
+    { level: "info", time: undefined, pid: undefined, event: "mcp.request", spiffeId: "spiffe://mesh.local/agent/a", serial: "0a1b", session: "01234567", method: "tools/call", tool: "echo", decision: "allow", reason: "role reader allows echo", rpcId: 7, latencyMs: undefined, msg: "mcp request" },
+  );
+  assert.equal(typeof line?.latencyMs, "number");
+});
+
+test("audited arguments are logged without a key, privateKey or passphrase among them", () => {
+  const captured = captureLog("info");
+  requestLogger(captured.log, builtinCatalog())({ id: "0123456789abcdef" }, completed({ text: "hi", key: "K", privateKey: "P", passphrase: "S" }));
+  assert.deepEqual(captured.events[0]?.auditArguments, { text: "hi" });
+  assert.doesNotMatch(captured.text(), /"K"|"P"|"S"/);
+});
