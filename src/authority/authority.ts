@@ -308,7 +308,7 @@ export class Authority {
           notAfter: issued.notAfter,
           fingerprint: record.fingerprint,
         },
-        `issued a ${kind} certificate`,
+        `issued ${kind === "agent" ? "an" : "a"} ${kind} certificate`,
       );
       return issued;
     }

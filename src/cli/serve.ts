@@ -55,7 +55,7 @@ export function banner(url: string, certsDir: string): string {
     `ztmcp host listening on ${url}`,
     "",
     "try it with curl (the demo agent, role reader):",
-    `  curl --cert ${demo}/chain.pem --key ${demo}/key.pem --cacert ${demo}/ca.pem -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '${init}' ${url}`,
+    `  curl --cert ${demo}/cert.pem --key ${demo}/key.pem --cacert ${demo}/ca.pem -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -d '${init}' ${url}`,
     "",
     "connect a desktop MCP client (stdio) through the bridge:",
     `  npx ztmcp connect ${url} --identity ${demo}`,

@@ -42,7 +42,9 @@ function invocations(line: string): string[][] {
   for (const part of line.split(/\s(?:\||&&|;)\s/)) {
     const w = words(part);
     const at = w.findIndex((x, i) => x === "ztmcp" || (x.endsWith("bin.js") && i > 0 && w[i - 1] === "node"));
-    if (at >= 0 && !(w[at - 1] ?? "").startsWith("--")) out.push(w.slice(at + 1));
+    // A wrapper's own options after its target (the Inspector CLI's --method) end ztmcp's arguments.
+    const end = w.indexOf("--method");
+    if (at >= 0 && !(w[at - 1] ?? "").startsWith("--")) out.push(w.slice(at + 1, end > at ? end : undefined));
   }
   return out;
 }
