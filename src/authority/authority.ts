@@ -1,6 +1,8 @@
 // The CA as a service object: issue, list, show, revoke, publish CRLs. The CLI is a thin layer
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
-// an earlier command (see recovery.ts) before it returns.
+// an earlier command (see recovery.ts) before it returns. Longer than our usual file: every
+// operation here shares the store, the signers, the policy and the recovery state; the steps that
+// stand alone already live beside it (issue-request, crl-publisher, crl-validity, tokens, enroll, renew).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError } from "../common/errors.js";

@@ -1,7 +1,8 @@
 // The mTLS MCP host as an in-process object: `ztmcp serve`, tests and benchmarks all start it
 // with startHost(). TLS: fastify over https, TLS ≥ 1.2, client certificates requested and
 // judged by the handshake gate (handshake-gate.ts); revocation from our CRLs in memory
-// (revocation.ts); RBAC from the live policy; one SDK Server per MCP session.
+// (revocation.ts); RBAC from the live policy; one SDK Server per MCP session. It is the
+// composition root: the length is wiring, one line per part, each part in its own module.
 import { constants, X509Certificate } from "node:crypto";
 import { basename, dirname, join } from "node:path";
 import type { Server as HttpsServer } from "node:https";

@@ -1,6 +1,8 @@
 // The CA store in one SQLite file (better-sqlite3). WAL lets readers run beside the one writer;
 // busy_timeout plus BEGIN IMMEDIATE for every write makes concurrent CLI processes queue instead
 // of failing with "database is locked" (a deferred transaction that upgrades to a write cannot wait).
+// Longer than our usual file because it implements the whole CaStore interface against one schema;
+// the token queries, which stand alone, live in sqlite-tokens.ts.
 import Database from "better-sqlite3";
 import { accessSync, constants, existsSync } from "node:fs";
 import { basename, dirname } from "node:path";
