@@ -1,10 +1,28 @@
 // What the session transport needs to know about a JSON-RPC message without a schema parse:
 // a request's shape, the answer to one the SDK would drop, a reply's shape, its target for the
 // log line, and the SDK's doubled error prefix taken off.
-import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { isJSONRPCRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
 
 /** Has an id and a method: a request, whether or not the SDK's schema will accept it. */
+/**
+ * Exactly what the SDK's JSONRPCRequestSchema accepts (a strict object: jsonrpc "2.0", a string
+ * or safe-integer id, a string method, object params), checked by hand for the common case and by
+ * the SDK's own zod parse only when `params._meta` is there to validate. The SDK drops a request
+ * that fails its schema unanswered, so this must never be looser; a test compares the two.
+ */
+export function isSdkRequest(m: JSONRPCMessage): m is JSONRPCRequest {
+  const r = m as unknown as Record<string, unknown>;
+  for (const key in r) if (key !== "jsonrpc" && key !== "id" && key !== "method" && key !== "params") return false;
+  if (r.jsonrpc !== "2.0" || typeof r.method !== "string") return false;
+  if (!(typeof r.id === "string" || Number.isSafeInteger(r.id))) return false;
+  const params = r.params;
+  if (params === undefined) return true;
+  if (typeof params !== "object" || params === null || Array.isArray(params)) return false;
+  return "_meta" in params ? isJSONRPCRequest(m) : true;
+}
+
 export function looksLikeRequest(m: JSONRPCMessage): m is JSONRPCMessage & { id: RequestId; method: string; params?: unknown } {
   return "method" in m && "id" in m;
 }

@@ -10,7 +10,6 @@ import type { ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
-  isJSONRPCRequest,
   isJSONRPCNotification,
   type JSONRPCMessage,
   type MessageExtraInfo,
@@ -18,7 +17,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { sseEvent, type HttpExchange, type Verdict } from "../http/http-exchange.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
-import { isReply, looksLikeRequest, malformed, targetOf, withoutSdkPrefix } from "./jsonrpc-shapes.js";
+import { isReply, isSdkRequest, looksLikeRequest, malformed, targetOf, withoutSdkPrefix } from "./jsonrpc-shapes.js";
 
 /** What the host wants to know about each finished request (for the `mcp.request` event). */
 export interface Completed {
@@ -85,8 +84,8 @@ export class SessionTransport implements Transport {
     const accepted: JSONRPCMessage[] = [];
     for (const m of messages) {
       if (looksLikeRequest(m)) {
-        // One schema check (a zod parse) per request: the SDK drops what fails it, unanswered.
-        if (!isJSONRPCRequest(m)) {
+        // The SDK drops a request that fails its schema, unanswered: check it first (by hand, see isSdkRequest).
+        if (!isSdkRequest(m)) {
           const raw: unknown = m.id;
           const id = typeof raw === "string" || typeof raw === "number" ? raw : null;
           const error = malformed(m);
