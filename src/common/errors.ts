@@ -111,6 +111,7 @@ export const ERRORS = {
   BRIDGE_FAILED: runtime("the bridge stopped on an unexpected error"),
 
   // The host.
+  HOST_IDENTITY_INVALID: runtime("the host's certificate cannot be served: not a server certificate, expired, or not its key"),
   HOST_IDENTITY_MISSING: runtime("`serve` found no host certificate and key in its identity directory"),
   LISTEN_FAILED: runtime("the host cannot listen on its address and port (taken, or not permitted)"),
 

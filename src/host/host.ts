@@ -18,7 +18,7 @@ import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
 import { installJsonParser } from "./http/json-body.js";
 import { clientErrorHandler } from "./http/client-error.js";
-import { clientTrust, HostIdentity } from "./tls/own-identity.js";
+import { checkStartIdentity, clientTrust, HostIdentity } from "./tls/own-identity.js";
 import { IssuerCheck } from "./tls/issuer.js";
 import { ConnectionCap } from "./tls/connection-cap.js";
 import { LivePolicy } from "./mcp/live-policy.js";
@@ -122,6 +122,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
   const log = o.log;
   const trustPath = o.trust ?? join(caDir, "root.pem");
   const { cert: chain, key, ca: trust } = readIdentity(o.identityDir, trustPath);
+  checkStartIdentity({ cert: chain, key, ca: trust }, o.identityDir);
 
   const { policy: firstPolicy, watchPath } = initialPolicy(o, chain);
   const policy = new LivePolicy(firstPolicy, watchPath, log);

@@ -110,6 +110,18 @@ test("ztmcp serve without a CA or without a host certificate says what to run", 
   }
 });
 
+test("ztmcp serve with an agent's certificate as its identity refuses to start (HOST_IDENTITY_INVALID)", async () => {
+  const dir = await caDir();
+  try {
+    const r = ztmcp(["--ca-dir", join(dir, "ca"), "--certs-dir", join(dir, "certs"), "serve", "--port", "0", "--identity", join(dir, "certs", "demo")]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^ztmcp: HOST_IDENTITY_INVALID: .*demo: certificate has no serverAuth extended key usage \(not_server_certificate\)/m);
+    assert.doesNotMatch(r.stdout, /listening on/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("ztmcp serve on a port already taken exits 1 at once naming the address and --port (LISTEN_FAILED)", async () => {
   const dir = await caDir();
   const taken = createServer();

@@ -15,6 +15,7 @@ import { trustDomainOf } from "../../pki/names.js";
 import { certificateBlocks } from "../../pki/pem.js";
 import { normalizeSerial } from "../../pki/serial.js";
 import type { Logger } from "../../common/log.js";
+import { ZtmcpError } from "../../common/errors.js";
 import { identityOf } from "./peer-identity.js";
 import { startReloadTriggers } from "../../common/reload-triggers.js";
 
@@ -125,6 +126,21 @@ function checkIdentity(id: TlsIdentity, bound: Binding, now: number): X509Certif
   const issuer = intermediates[0] ?? bound.roots.find((r) => leaf!.checkIssued(r));
   if (!issuer || !leaf!.checkIssued(issuer) || !leaf!.verify(issuer.publicKey)) throw new Refused("bad_chain", "certificate is not signed by the intermediate in chain.pem");
   return leaf!;
+}
+
+/**
+ * The identity a host starts with passes the same checks as one it reloads (a client
+ * certificate, an expired one or a key that does not match is refused at start, not served).
+ */
+export function checkStartIdentity(id: TlsIdentity, dir: string, now = Date.now()): void {
+  try {
+    const [leaf, ...intermediates] = certificates(id.cert, "chain.pem");
+    checkIdentity(id, { intermediates, roots: certificates(id.ca, "trust file"), trustDomain: trustDomainOf(identityOf(leaf!).spiffeId) }, now);
+  } catch (e) {
+    if (!(e instanceof Refused)) throw e;
+    const hint = e.reason === "not_server_certificate" ? ": that is an agent's certificate; a host needs `ztmcp cert issue-server` or an enrollment token made with --host" : "";
+    throw new ZtmcpError("HOST_IDENTITY_INVALID", `${dir}: ${e.message} (${e.reason})${hint}`, { reason: e.reason });
+  }
 }
 
 export class HostIdentity {
