@@ -29,7 +29,7 @@ export interface RelayOptions {
 
 interface Relayed {
   resolve: (result: Result) => void;
-  reject: (error: unknown) => void;
+  reject: (error: Error) => void;
   onprogress: ((progress: Progress) => void) | undefined;
   restart: () => void;
 }
@@ -134,7 +134,7 @@ export class RelayTransport implements Transport {
       restart();
       this.#inner.send({ jsonrpc: "2.0", id, method, params: withToken }).catch((e: unknown) => {
         end();
-        reject(e);
+        reject(e instanceof Error ? e : new Error(String(e)));
       });
     });
   }
