@@ -4,10 +4,7 @@
 // resource templates keep their URIs (the upstream that listed a URI, or a template matching
 // it, serves it). Only what an upstream listed, and names.ts let through, is ever routed.
 import {
-  CallToolResultSchema,
   RootsListChangedNotificationSchema,
-  GetPromptResultSchema,
-  ReadResourceResultSchema,
   type CallToolResult,
   type GetPromptResult,
   type Prompt,
@@ -157,18 +154,14 @@ export class GatewayCatalog implements Catalog {
     await this.ready();
     const route = this.routed("tool", name);
     if (!route) return this.builtins.callTool(name, args, ctx);
-    return route.upstream.request("tools/call", ctx, (client, options) =>
-      client.request({ method: "tools/call", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, CallToolResultSchema, options),
-    );
+    return route.upstream.call("tools/call", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<CallToolResult>;
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
     await this.ready();
     const route = this.routed("prompt", name);
     if (!route) return this.builtins.getPrompt(name, args, ctx);
-    return route.upstream.request("prompts/get", ctx, (client, options) =>
-      client.request({ method: "prompts/get", params: { name: route.name, ...(args ? { arguments: args } : {}) } }, GetPromptResultSchema, options),
-    );
+    return route.upstream.call("prompts/get", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<GetPromptResult>;
   }
 
   /** The upstream that listed a resource URI, else the first whose template matches it (built-ins, which take precedence, list none today). */
@@ -182,9 +175,7 @@ export class GatewayCatalog implements Catalog {
     if ((await this.builtins.listResources()).some((r) => r.uri === uri)) return this.builtins.readResource(uri, ctx);
     const upstream = this.resourceUpstream(uri);
     if (!upstream) throw unknownItem("resource", uri);
-    return upstream.request("resources/read", ctx, (client, options) =>
-      client.request({ method: "resources/read", params: { uri } }, ReadResourceResultSchema, options),
-    );
+    return upstream.call("resources/read", { uri }, ctx) as Promise<ReadResourceResult>;
   }
 
   onListChanged(listener: (what: ListKind) => void): () => void {

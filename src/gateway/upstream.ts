@@ -1,14 +1,15 @@
 // One upstream MCP server, reached through one SDK Client shared by every session (the Client
-// multiplexes by JSON-RPC id). Keeps the connection alive: a transport that closes or an
+// multiplexes by JSON-RPC id) for the lifecycle, and a relay under it (relay-transport.ts) for
+// the calls the host has allowed. Keeps the connection alive: a transport that closes or an
 // upstream that stops answering pings is reconnected with exponential backoff; meanwhile its
 // calls fail at once with a clear McpError instead of queueing.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
   McpError,
   type RequestId,
+  type Result,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ToolListChangedNotificationSchema,
@@ -19,6 +20,7 @@ import { backoffDelay } from "../common/backoff.js";
 import type { CallContext } from "./catalog.js";
 import { forwardedCapabilities, linkToCaller, type CallerSession } from "./caller-link.js";
 import { UpstreamLists, type ListKind } from "./upstream-lists.js";
+import { RelayTransport } from "./relay-transport.js";
 
 export type { ListKind } from "./upstream-lists.js";
 
@@ -67,6 +69,8 @@ export class Upstream {
   readonly lists: UpstreamLists;
   private state: State = "connecting";
   private client: Client | undefined;
+  /** The transport under `client`, through which allowed calls are relayed (set and cleared with it). */
+  private relayTransport: RelayTransport | undefined;
   private connection: UpstreamConnection | undefined;
   private generation = 0;
   private failures = 0;
@@ -108,33 +112,31 @@ export class Upstream {
     return () => this.listeners.delete(listener);
   }
 
-  /** Runs one request on the live client, mapping transport failures to clear McpErrors. */
-  async request<T>(method: string, ctx: CallContext | undefined, send: (client: Client, options: RequestOptions) => Promise<T>): Promise<T> {
+  /**
+   * Relays one call the host has allowed (tools/call, prompts/get, resources/read with `params`
+   * already in the upstream's names) and returns the upstream's result object as it sent it.
+   */
+  /**
+   * Relays one call the host has allowed (tools/call, prompts/get, resources/read; `params`
+   * already in the upstream's names) and returns the upstream's result object as it sent it.
+   * Bounded by the per-call timeout (restarted by progress) and the total one; the caller's
+   * signal (cancelled, or its certificate refused) cancels it at the upstream.
+   */
+  async call(method: string, params: Record<string, unknown>, ctx: CallContext | undefined): Promise<Result> {
     const client = this.client;
-    if (this.state !== "ready" || !client) throw this.unavailable();
-    // The total bound is our own abort, not the SDK's maxTotalTimeout: that one is checked only
-    // when a progress notification arrives and does not tell the upstream; an aborted signal
-    // makes the SDK send notifications/cancelled. The caller's signal (cancelled, or its
-    // certificate refused) aborts the same way.
+    const relay = this.relayTransport;
+    if (this.state !== "ready" || !client || !relay) throw this.unavailable();
     const total = this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
-    const bound = new AbortController();
-    const timer = setTimeout(() => bound.abort(new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total })), total);
-    const follow = (): void => bound.abort(ctx?.signal.reason);
-    if (ctx?.signal.aborted) follow();
-    else ctx?.signal.addEventListener("abort", follow, { once: true });
-    const options: RequestOptions = {
-      timeout: this.options.timeoutMs,
-      resetTimeoutOnProgress: true,
-      signal: bound.signal,
-      ...(ctx?.onProgress ? { onprogress: ctx.onProgress } : {}),
-    };
     const id = ctx?.requestId;
     if (id !== undefined) this.inFlight.add(id);
     try {
-      return await send(client, options);
+      return await relay.relay(method, params, { timeout: this.options.timeoutMs, totalTimeout: total, signal: ctx?.signal, onprogress: ctx?.onProgress });
     } catch (e) {
-      if (!(e instanceof McpError) || bound.signal.aborted) throw e;
+      if (!(e instanceof McpError) || ctx?.signal.aborted === true) throw e;
       const code: number = e.code;
+      if (code === TIMEOUT && (e.data as { totalTimeout?: unknown } | undefined)?.totalTimeout !== undefined) {
+        throw new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total });
+      }
       if (code === TIMEOUT) {
         void this.checkHealth(client);
         throw new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not answer ${method} within ${String(this.options.timeoutMs)} ms`, { upstream: this.name });
@@ -145,8 +147,6 @@ export class Upstream {
       throw e;
     } finally {
       if (id !== undefined) this.inFlight.delete(id);
-      clearTimeout(timer);
-      ctx?.signal.removeEventListener("abort", follow);
     }
   }
 
@@ -163,6 +163,7 @@ export class Upstream {
     clearInterval(this.healthTimer);
     const client = this.client;
     this.client = undefined;
+    this.relayTransport = undefined;
     // Closing stdin asks a stdio upstream to exit; one that lingers is killed after a grace period.
     const closing = client?.close().catch(() => undefined);
     let grace: NodeJS.Timeout | undefined;
@@ -192,7 +193,8 @@ export class Upstream {
       this.connection = connection;
       client.onclose = () => this.lost(generation, "connection closed");
       client.onerror = (e) => this.log.debug({ event: "upstream.error", err: e.message }, "upstream transport error");
-      await client.connect(connection.transport, { timeout: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
+      const relay = new RelayTransport(connection.transport);
+      await client.connect(relay, { timeout: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
       for (const [schema, kind] of [
         [ToolListChangedNotificationSchema, "tools"],
         [PromptListChangedNotificationSchema, "prompts"],
@@ -201,6 +203,7 @@ export class Upstream {
         client.setNotificationHandler(schema, () => void this.refresh(client, kind));
       }
       this.client = client;
+      this.relayTransport = relay;
       await Promise.all((["tools", "prompts", "resources"] as const).map((k) => this.fetchList(client, k)));
       // A close() or a lost connection during the handshake superseded this attempt.
       if (generation !== this.generation) return;
@@ -224,6 +227,7 @@ export class Upstream {
     this.failures++;
     this.lastProblem = problem;
     this.client = undefined;
+    this.relayTransport = undefined;
     const delay = backoffDelay(this.failures - 1, this.backoff);
     this.retryAt = Date.now() + delay;
     this.state = "waiting";
