@@ -9,6 +9,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { BenchCa } from "./bench-ca.js";
 import { runCallLoad, type Caller, type LoadResult } from "./call-load.js";
 import { rawMcpCaller } from "./mcp-client.js";
+import { WARMUP } from "./mcp-calls.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
 import type { ServerProcess } from "./server-process.js";
@@ -61,8 +62,8 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
   try {
     progress(`gateway: ${LANES} clients through the host (the mcp scenario's undici client), one direct stdio SDK client`);
     for (let i = 0; i < LANES; i++) routed.push(await rawMcpCaller(url, tls, "everything__echo", ARGS));
-    await runCallLoad(routed, 200, TIME_LIMIT_MS);
-    await runCallLoad(direct, 200, TIME_LIMIT_MS);
+    await runCallLoad(routed, WARMUP, TIME_LIMIT_MS);
+    await runCallLoad(direct, WARMUP, TIME_LIMIT_MS);
     const seq: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
     const par: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
     const cpu: { host: number[]; clients: number[] } = { host: [], clients: [] };

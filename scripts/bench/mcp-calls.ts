@@ -17,7 +17,8 @@ import { row, withTarget, progress, type Row } from "./report.js";
 export const LANES = 16;
 const COUNT = FULL ? 40_000 : 6_000;
 export const ROUNDS = FULL ? 5 : 3;
-const WARMUP = 400;
+/** Calls before measuring: V8 is still optimising the server for the first ~2,000 (RELAY notes in docs/performance.md). */
+export const WARMUP = 3_000;
 const TIME_LIMIT_MS = FULL ? 60_000 : 12_000;
 
 export interface Measured extends LoadResult {
