@@ -1,18 +1,18 @@
 // A logger whose lines tests can read back as parsed objects.
-import { Writable, type Readable } from "node:stream";
+import { Writable, type Stream } from "node:stream";
 import { createLogger, type Logger } from "../../src/common/log.js";
 
 export interface CapturedLog {
   log: Logger;
   events: Record<string, unknown>[];
   /** Every raw line, for "never appears in a log" assertions. */
-  text(): string;
+  text: () => string;
   /** Resolves with the first event matching, waiting for it if needed. */
-  waitFor(match: (e: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitFor: (match: (e: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>;
 }
 
 /** Parsed JSON lines as they arrive, with waitFor; `feed` takes raw text (possibly partial lines). */
-function lineSink(): { feed(text: string): void; view: Omit<CapturedLog, "log"> } {
+function lineSink(): { feed: (text: string) => void; view: Omit<CapturedLog, "log"> } {
   const events: Record<string, unknown>[] = [];
   const raw: string[] = [];
   const waiters: { match: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>) => void }[] = [];
@@ -35,7 +35,7 @@ function lineSink(): { feed(text: string): void; view: Omit<CapturedLog, "log"> 
   const view: Omit<CapturedLog, "log"> = {
     events,
     text: () => raw.join("\n"),
-    waitFor(match, timeoutMs = 10_000) {
+    waitFor: (match, timeoutMs = 10_000) => {
       const found = events.find(match);
       if (found) return Promise.resolve(found);
       return new Promise((resolve, reject) => {
@@ -65,7 +65,7 @@ export function captureLog(level = "debug"): CapturedLog {
 }
 
 /** The pino lines another process writes (its stderr), parsed as they arrive; other lines are kept as text only. */
-export function captureStream(stream: Readable): Omit<CapturedLog, "log"> {
+export function captureStream(stream: Stream): Omit<CapturedLog, "log"> {
   const { feed, view } = lineSink();
   stream.on("data", (d: Buffer) => feed(d.toString()));
   return view;

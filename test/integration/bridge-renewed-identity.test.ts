@@ -70,10 +70,14 @@ test("a bridge whose identity is renewed presents the new certificate on its nex
     assert.notEqual(second, first);
 
     await bridgeLog.waitFor((e) => e.event === "bridge.identity" && e.outcome === "reloaded" && e.serial === second, 10_000);
+    // The host binds a session to its certificate: the bridge opens one under the new certificate first.
+    await bridgeLog.waitFor((e) => e.event === "bridge.session" && e.action === "moved" && e.serial === second && e.previousSerial === first, 10_000);
     assert.equal(finished, false, "the call was still in flight when the bridge switched certificates");
     assert.equal(await whoami(), second, "the next call runs under the renewed certificate");
     await hostLogs.waitFor((e) => e.event === "tls.handshake" && e.outcome === "accepted" && e.serial === second);
     assert.equal(textOf(await inFlight), "waited 8000 ms", "the call in flight during the renewal finished on its own connection");
+    // Then the bridge ends the old certificate's session.
+    await hostLogs.waitFor((e) => e.event === "mcp.session" && e.action === "close" && e.serial === first && e.reason === "deleted");
 
     // The old certificate revoked: every host refuses it, and the bridge does not care.
     const loaded = hostLogs.events.length;
