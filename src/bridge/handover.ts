@@ -6,13 +6,17 @@
 // (a log level, resource subscriptions) is not repeated: tools, prompts and resources are.
 // If the new session cannot be opened (host down, the new certificate refused), the old link
 // stays and the move is retried with backoff.
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { isJSONRPCErrorResponse, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { backoffDelay } from "../common/backoff.js";
+import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import type { TlsIdentity } from "../tls-files/mtls-fetch.js";
 import type { HostLink } from "./host-link.js";
+import { diagnose } from "./tls-diagnosis.js";
 
 export interface HandoverDeps {
+  url: URL;
   log: Logger;
   open(identity: TlsIdentity): HostLink;
   current(): HostLink;
@@ -63,8 +67,9 @@ export function startHandover(d: HandoverDeps): { move(identity: TlsIdentity): v
       }
     } catch (e) {
       await next.close();
-      const wait = backoffDelay(failures++, RETRY);
-      d.log.warn({ event: "bridge.session", action: "move_failed", serial: next.serial, err: (e as Error).message, retryInMs: wait }, "could not open a session under the renewed certificate; the current one stays");
+      const wait = backoffDelay(failures++, RETRY, Math.random);
+      const err = e instanceof StreamableHTTPError || e instanceof ZtmcpError ? e.message : diagnose(e, d.url).message;
+      d.log.warn({ event: "bridge.session", action: "move_failed", serial: next.serial, err, retryInMs: wait }, "could not open a session under the renewed certificate; the current one stays");
       retry = setTimeout(() => move(d.latest()), wait);
       retry.unref();
       return;

@@ -148,6 +148,7 @@ export function relay(options: BridgeOptions, watch: IdentityWatch, connections:
 
   return new Promise<void>((resolve, reject) => {
     const handover = startHandover({
+      url,
       log,
       open,
       current: () => current,
