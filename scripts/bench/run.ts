@@ -10,6 +10,7 @@ import { memory } from "./memory.js";
 import { mcpCalls } from "./mcp-calls.js";
 import { gateway } from "./gateway.js";
 import { profileMcp } from "./profile.js";
+import { onlineCaBench } from "./online-ca.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -26,6 +27,7 @@ const scenarios: Scenario[] = [
   { name: "gateway", run: gateway },
   { name: "memory", run: memory },
   { name: "profile", run: profileMcp },
+  { name: "online-ca", run: onlineCaBench },
 ];
 
 async function main(): Promise<void> {

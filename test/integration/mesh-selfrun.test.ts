@@ -123,7 +123,7 @@ test("through three renewals of the agent and the hosts and a CA restart, a brid
     await ca.restart();
     const felt = daemons.filter((d) => d.logs.events.some(renewFailed));
     const names = ["agent (renew --daemon)", "host A (serve --renew)", "host B (serve --renew)"];
-    process.stderr.write(`# CA restarted; found it down: ${felt.map((d) => names[daemons.indexOf(d)]!).join(", ")}\n`);
+    process.stderr.write(`CA restarted; found it down: ${felt.map((d) => names[daemons.indexOf(d)]!).join(", ")}\n`);
     // They back off and recover: at least three renewals each in all.
     await Promise.all([nth(daemon.logs, renewed, RENEWALS), hostRenewed(hostA, RENEWALS), hostRenewed(hostB, RENEWALS)]);
     await nth(bridgeLog, (e) => e.event === "bridge.session" && e.action === "moved", RENEWALS);
@@ -155,7 +155,7 @@ test("through three renewals of the agent and the hosts and a CA restart, a brid
       }),
     );
     assert.equal(await revoke.exited, 0, revoke.logs.text());
-    process.stderr.write(`# revocation propagation: ${propagation.map((ms) => `${String(ms)} ms`).join(", ")} (cert revoke → crl.load on each host)\n`);
+    process.stderr.write(`revocation propagation: ${propagation.map((ms) => `${String(ms)} ms`).join(", ")} (cert revoke → crl.load on each host)\n`);
     for (const ms of propagation) assert.ok(ms <= PROPAGATION_LIMIT_MS, `propagation took ${String(ms)} ms`);
     // The bridged session is cut on its next call.
     await assert.rejects(bridged.callTool({ name: "whoami", arguments: {} }), (e: McpError) => e.code === RPC.CERTIFICATE_REFUSED);
