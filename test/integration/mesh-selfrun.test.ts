@@ -101,9 +101,9 @@ test("through three renewals of the agent and the hosts and a CA restart, a brid
     // The desktop client's workload: whoami about four times a second, every answer recorded.
     const seen: string[] = [];
     const failures: string[] = [];
-    let calling = true;
+    const calling = new AbortController();
     const caller = (async () => {
-      while (calling) {
+      while (!calling.signal.aborted) {
         try {
           seen.push(await whoami());
         } catch (e) {
@@ -129,7 +129,7 @@ test("through three renewals of the agent and the hosts and a CA restart, a brid
     await nth(bridgeLog, (e) => e.event === "bridge.session" && e.action === "moved", RENEWALS);
     // Whoever found the CA gone backed off and renewed once it was back.
     for (const d of felt) assert.ok(d.logs.events.some((e) => renewed(e) && timeOf(e) > timeOf(d.logs.events.find(renewFailed)!)));
-    calling = false;
+    calling.abort();
     await caller;
     assert.equal(await whoami(), serialIn(agent.dir), "the bridge calls under the agent's latest certificate");
     seen.push(serialIn(agent.dir));
