@@ -38,6 +38,7 @@ online CA      $CA_URL  (logs: $CA_DIR/ca-serve.log; CRLs at $CA_URL/crl/interme
 metrics        http://127.0.0.1:$METRICS_PORT/metrics
 the host's certificate lives $HOST_TTL and renews itself at ~2/3 of that (watch for "host.identity" "reloaded").
 see a renewal now:  npx ztmcp renew --identity $CERTS_DIR/demo     (the demo agent, new key, same name and roles)
+keep it renewing:   npx ztmcp renew --identity $CERTS_DIR/demo --daemon   (a running \`ztmcp connect\` moves to each new certificate)
 revoke it:          npx ztmcp cert revoke demo                      (every host refuses it within ~2 s)
 
 MSG

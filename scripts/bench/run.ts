@@ -16,6 +16,7 @@ import { logLine } from "./log-line.js";
 import { writeChart } from "./chart.js";
 import { FULL } from "./stats.js";
 import { profileMcp } from "./profile.js";
+import { onlineCaBench } from "./online-ca.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -34,6 +35,7 @@ const scenarios: Scenario[] = [
   { name: "peers", run: peers },
   { name: "memory", run: memory },
   { name: "profile", run: profileMcp },
+  { name: "online-ca", run: onlineCaBench },
 ];
 
 async function main(): Promise<void> {

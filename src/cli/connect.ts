@@ -36,17 +36,17 @@ export const connectCommand = defineCommand<ConnectArgs>({
     }
     if (url.protocol !== "https:") throw new ZtmcpError("BAD_URL", `the host must be reached over https: "${argv.url}"`);
     // Loaded here: undici and the SDK are start-up cost the CA commands need not pay.
-    const [{ readIdentity }, { checkMaxConnections, runBridge }] = await Promise.all([import("../tls-files/mtls-fetch.js"), import("../bridge/bridge.js")]);
+    const [{ readIdentitySnapshot }, { checkMaxConnections, runBridge }] = await Promise.all([import("../tls-files/mtls-fetch.js"), import("../bridge/bridge.js")]);
     const maxConnections = checkMaxConnections(argv.maxConnections);
     let tls;
     try {
-      tls = readIdentity(argv.identity, argv.ca);
+      tls = readIdentitySnapshot(argv.identity, argv.ca);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       const what = argv.ca !== undefined && err.path === argv.ca ? `--ca ${argv.ca}` : `${argv.identity}: ${err.path === undefined ? "its files" : basename(err.path)}`;
       throw new ZtmcpError("IDENTITY_UNREADABLE", `cannot read ${what} (${err.code ?? err.message})`);
     }
-    await runBridge({ url, tls, label: argv.identity, log: ctx.log, maxConnections });
+    await runBridge({ url, tls, label: argv.identity, identityDir: argv.identity, caFile: argv.ca, log: ctx.log, maxConnections });
     return undefined;
   },
 });

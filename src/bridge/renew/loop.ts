@@ -19,6 +19,28 @@ export function renewalTime(start: Date, notAfter: Date, random: () => number = 
   return new Date(start.getTime() + life * (RENEW_AT + (random() * 2 - 1) * JITTER));
 }
 
+/** Never sooner than this after a failure: a hot loop against a CA that is down helps no one. */
+const MIN_RETRY_MS = 250;
+
+/**
+ * The wait after a failed renewal: exponential backoff with full jitter, but while the CA is
+ * unreachable (or overloaded) and the certificate still valid, never past half of what is left of
+ * it, so a short-lived certificate retries in time. Once it has expired, or the CA refused it for
+ * good (revoked, unknown, foreign), hurrying changes nothing: plain backoff.
+ */
+export function retryDelay(f: { failures: number; leftMs: number; transient: boolean }, backoff: Backoff, random: () => number): number {
+  const delay = backoffDelay(f.failures - 1, backoff, random);
+  return f.transient && f.leftMs > 0 ? Math.min(delay, Math.max(f.leftMs / 2, MIN_RETRY_MS)) : delay;
+}
+
+/** The CA did not answer, or answered that it cannot now (429, 5xx): worth retrying soon. */
+function transient(e: unknown): boolean {
+  if (!(e instanceof ZtmcpError)) return true;
+  if (e.code === "CA_UNREACHABLE") return true;
+  const status = (e.details as { status?: unknown } | undefined)?.status;
+  return e.code === "CA_REFUSED" && typeof status === "number" && (status === 429 || status >= 500);
+}
+
 export interface RenewalOptions {
   identityDir: string;
   /** Default: the identity's ca-url file. */
@@ -93,8 +115,7 @@ export function startRenewal(o: RenewalOptions): Renewal {
       failures++;
       const left = id.notAfter.getTime() - now().getTime();
       const life = id.notAfter.getTime() - id.start.getTime();
-      // Never wait past the point where half of what is left is gone: a short-lived certificate retries sooner.
-      const delay = Math.min(backoffDelay(failures - 1, backoff, random), Math.max(left / 2, 250));
+      const delay = retryDelay({ failures, leftMs: left, transient: transient(e) }, backoff, random);
       const code = e instanceof ZtmcpError ? e.code : "INTERNAL";
       const fields = { event: "renew.failed", code, err: (e as Error).message, attempt: failures, retryInMs: delay, notAfter: id.notAfter.toISOString(), secondsLeft: Math.round(left / 1000) };
       if (left <= 0) log.error({ ...fields, event: "renew.expired" }, "the certificate has expired and could not be renewed: enroll again");

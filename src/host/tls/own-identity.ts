@@ -6,11 +6,9 @@
 // It must come from the intermediate(s) and root the host started with: the CRL issuers and the
 // default policy's trust domain were bound to those at start, so another CA is a restart.
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
-import { existsSync, realpathSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname } from "node:path";
 import type { SecureContextOptions, Server as TlsServer } from "node:tls";
-import { readIdentity, type TlsIdentity } from "../../tls-files/mtls-fetch.js";
-import { CURRENT_LINK } from "../../tls-files/cert-dir.js";
+import { readIdentitySnapshot, type TlsIdentity } from "../../tls-files/mtls-fetch.js";
 import { trustDomainOf } from "../../pki/names.js";
 import { certificateBlocks } from "../../pki/pem.js";
 import { normalizeSerial } from "../../pki/serial.js";
@@ -94,16 +92,6 @@ interface Binding {
   intermediates: X509Certificate[];
   roots: X509Certificate[];
   trustDomain: string | undefined;
-}
-
-/**
- * Reads the directory through its `..data` link once resolved, so the chain and the key come from
- * the same issuance even when a rotation lands between the two reads. A plain directory (files
- * put there by hand) is read as it is.
- */
-function readSnapshot(dir: string, trustPath: string): TlsIdentity {
-  const link = join(dir, CURRENT_LINK);
-  return readIdentity(existsSync(link) ? realpathSync(link) : dir, trustPath);
 }
 
 /** The leaf of a checked identity, or why the identity must not be served. */
@@ -195,7 +183,7 @@ export class HostIdentity {
     let digest: string | undefined;
     try {
       try {
-        next = readSnapshot(this.o.dir, this.o.trustPath);
+        next = readIdentitySnapshot(this.o.dir, this.o.trustPath);
       } catch (e) {
         throw new Refused("unreadable", (e as Error).message);
       }
