@@ -5,8 +5,6 @@ import { DURATION_PATTERN as DURATION } from "../common/duration.js";
 
 /** Tool, prompt and resource patterns: names with `*` and `?` globs; no path separators or spaces. */
 const NAME_GLOB = "^[A-Za-z0-9_.*?:/-]{1,128}$";
-/** A literal tool or prompt name a policy glob can match: NAME_GLOB's alphabet without `*` and `?`. */
-export const NAME_LITERAL = /^[A-Za-z0-9_.:/-]{1,128}$/;
 
 export const POLICY_SCHEMA = {
   $schema: "http://json-schema.org/draft-07/schema#",
