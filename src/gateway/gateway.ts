@@ -74,6 +74,10 @@ export class GatewayCatalog implements Catalog {
     await Promise.all([this.builtinsKnown, ...[...this.upstreams.values()].map((u) => u.started)]);
   }
 
+  health(): { name: string; up: boolean }[] {
+    return [...this.upstreams.values()].map((u) => ({ name: u.name, up: u.ready }));
+  }
+
   upstreamNames(): string[] {
     return [...this.upstreams.keys()];
   }

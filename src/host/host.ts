@@ -169,7 +169,7 @@ export async function startHost(o: HostOptions): Promise<Host> {
     sessions: () => sessions.size,
     crls: () => revocation.status().files.map((f, i) => ({ issuer: i === 0 && rootCrl !== undefined ? "root" : "intermediate", crlNumber: f.crlNumber === undefined ? undefined : BigInt(f.crlNumber), thisUpdate: new Date(f.thisUpdate) })),
     ownCertificateNotAfter: () => identity.notAfter,
-    upstreams: () => [],
+    upstreams: () => catalog.health?.() ?? [],
   });
   let closing = false;
 

@@ -136,9 +136,12 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     const call = gateway.callTool("everything__trigger-long-running-operation", { duration: 30, steps: 30 }, ctx({ onProgress: () => process.kill(firstPid, "SIGKILL") }));
     await assert.rejects(call, (e: McpError) => e.code === (ErrorCode.ConnectionClosed as number) && /upstream "everything" went away during tools\/call/.test(e.message));
     await assert.rejects(gateway.callTool("everything__echo", { message: "x" }, ctx()), (e: McpError) => /upstream "everything" is unavailable/.test(e.message));
+    // What ztmcp_upstream_up reports while it is down.
+    assert.deepEqual(gateway.health().find((u) => u.name === "everything"), { name: "everything", up: false });
     const back = await capture.waitFor((e) => e.event === "upstream.ready" && e.upstream === "everything" && e.upstreamPid !== firstPid);
     assert.notEqual(back.upstreamPid, firstPid);
     assert.equal(text(await gateway.callTool("everything__echo", { message: "back" }, ctx())), "Echo: back");
+    assert.deepEqual(gateway.health().find((u) => u.name === "everything"), { name: "everything", up: true });
     assert.ok(capture.events.some((e) => e.event === "upstream.down" && e.upstream === "everything"));
   });
 });
