@@ -27,7 +27,7 @@ enroll() {
   if [ -f "$CERTS_DIR/$name/cert.pem" ] && openssl x509 -checkend 30 -noout -in "$CERTS_DIR/$name/cert.pem" >/dev/null 2>&1; then return; fi
   local token
   token=$(ztmcp --json token create "$name" "$@" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).token))')
-  ztmcp enroll --token "$token" --identity-dir "$CERTS_DIR/$name" >/dev/null
+  ZTMCP_ENROLL_TOKEN=$token ztmcp enroll --identity-dir "$CERTS_DIR/$name" >/dev/null
   echo "enrolled $name with a one-time token (key generated in $CERTS_DIR/$name/)"
 }
 enroll localhost --host --cert-ttl "$HOST_TTL"

@@ -39,9 +39,13 @@ test("token create → enroll → renew → cert list --expiring, through the CL
     const first = new X509Certificate(readFileSync(join(agentDir, "cert.pem")));
     assert.match(first.subjectAltName ?? "", /spiffe:\/\/mesh\.local\/agent\/alice/);
 
-    const reused = await ztmcpAsync(["enroll", "--token", token, "--identity-dir", join(dir, "other")]);
+    // The token from the environment (out of `ps`), here a spent one.
+    const reused = await ztmcpAsync(["enroll", "--identity-dir", join(dir, "other")], { env: { ZTMCP_ENROLL_TOKEN: token } });
     assert.equal(reused.status, 1);
     assert.match(reused.stderr, /CA_REFUSED: .*TOKEN_INVALID/);
+    const tokenless = await ztmcpAsync(["enroll", "--identity-dir", join(dir, "other")], { env: { ZTMCP_ENROLL_TOKEN: "" } });
+    assert.equal(tokenless.status, 2);
+    assert.match(tokenless.stderr, /^ztmcp: USAGE: enroll needs the token/m);
 
     const renewed = await ztmcpAsync(["--json", "renew", "--identity", agentDir]);
     assert.equal(renewed.status, 0, renewed.stderr);
