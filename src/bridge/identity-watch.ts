@@ -7,7 +7,7 @@ import { basename, dirname } from "node:path";
 import type { Logger } from "../common/log.js";
 import { startReloadTriggers } from "../common/reload-triggers.js";
 import { normalizeSerial } from "../pki/serial.js";
-import { readIdentitySnapshot, type TlsIdentity } from "../tls-files/mtls-fetch.js";
+import { readIdentitySnapshot, type TlsIdentity } from "../tls-files/identity.js";
 import { checkOwnCertificate } from "./tls-diagnosis.js";
 
 export interface IdentityWatchOptions {

@@ -119,22 +119,20 @@ export const serveCommand = defineCommand<ServeArgs>({
     }
     const requestTimeoutMs = parseDuration(argv.requestTimeout);
     // Loaded here, not at the top: the host and the SDK cost ~1 s of start-up every other command would pay.
-    const [{ builtinCatalog }, { loadGateway }, { startHost }] = await Promise.all([
-      import("../gateway/builtin-tools.js"),
-      import("../gateway/gateway.js"),
-      import("../host/host.js"),
-    ]);
+    const [{ builtinCatalog }, { startHost }] = await Promise.all([import("../gateway/builtin-tools.js"), import("../host/host.js")]);
     const identityDir = argv.identity ?? join(ctx.certsDir, "localhost");
     const caUrl = argv.caUrl === undefined ? undefined : httpsUrl(argv.caUrl, "--ca-url");
     if (argv.metricsPort !== undefined) checkPort(argv.metricsPort);
     preflight(caUrl === undefined ? join(ctx.caDir, "root.pem") : join(identityDir, "ca.pem"), identityDir);
-    const catalog = await loadGateway(argv.config, builtinCatalog(), ctx.log);
+    // The gateway (SDK client transports, undici) only when there are upstreams to front.
+    const catalog = argv.config === undefined ? builtinCatalog() : await (await import("../gateway/gateway.js")).loadGateway(argv.config, builtinCatalog(), ctx.log);
     const host = await startHost({
       host: argv.host,
       port: argv.port,
       identityDir,
       caDir: ctx.caDir,
       ...(caUrl === undefined ? {} : { caUrl: caUrl.href, trust: join(identityDir, "ca.pem") }),
+      metrics: argv.metricsPort !== undefined,
       policyPath: ctx.policyPath,
       catalog,
       crlGraceMs,
@@ -146,7 +144,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       await catalog.close();
       throw e;
     });
-    const metrics = argv.metricsPort === undefined ? undefined : await startMetricsServer({ registry: host.metrics.registry, host: argv.metricsHost, port: argv.metricsPort, log: ctx.log }).catch(async (e: unknown) => {
+    const metrics = argv.metricsPort === undefined ? undefined : await startMetricsServer({ registry: host.metrics!.registry, host: argv.metricsHost, port: argv.metricsPort, log: ctx.log }).catch(async (e: unknown) => {
       await host.close();
       await catalog.close();
       throw new ZtmcpError("LISTEN_FAILED", `cannot listen for metrics on ${argv.metricsHost}:${String(argv.metricsPort)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message} (choose another --metrics-port)`);

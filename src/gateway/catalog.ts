@@ -61,6 +61,8 @@ export interface Catalog {
    * caller, and stop with the session (`close()` of the view). Absent when nothing is per session.
    */
   forSession?(caller: CallerSession): Catalog;
+  /** Which upstream serves a name (`<upstream>__<tool>`) or URI, for the audit line; absent without upstreams. */
+  upstreamOf?(target: string, kind: "name" | "uri"): string | undefined;
   /** Whether each shared upstream is connected now (metrics); absent without upstreams. */
   health?(): { name: string; up: boolean }[];
   /** Stops upstream processes and connections. */

@@ -74,6 +74,10 @@ export class GatewayCatalog implements Catalog {
     await Promise.all([this.builtinsKnown, ...[...this.upstreams.values()].map((u) => u.started)]);
   }
 
+  upstreamOf(target: string, kind: "name" | "uri"): string | undefined {
+    return kind === "uri" ? this.resourceUpstream(target)?.name : this.describeRoute(target).upstream;
+  }
+
   health(): { name: string; up: boolean }[] {
     return [...this.upstreams.values()].map((u) => ({ name: u.name, up: u.ready }));
   }
@@ -217,10 +221,6 @@ export class GatewayCatalog implements Catalog {
 }
 
 /** The upstream a routed tool or prompt name (or resource URI) goes to, for any catalog (built-ins alone route nowhere). */
-export function upstreamOf(catalog: Catalog, target: string, kind: "name" | "uri" = "name"): string | undefined {
-  if (!(catalog instanceof GatewayCatalog)) return undefined;
-  return kind === "uri" ? catalog.resourceUpstream(target)?.name : catalog.describeRoute(target).upstream;
-}
 
 export function buildGateway(config: GatewayConfig, builtins: Catalog, log: Logger, tuning: Partial<UpstreamOptions> = {}): GatewayCatalog {
   const closers: (() => Promise<void>)[] = [];

@@ -12,7 +12,7 @@ import { defaultPolicyDocument, loadPolicy, parsePolicy, type Policy, type Polic
 import type { Logger } from "../common/log.js";
 import { trustDomainOf } from "../pki/names.js";
 import { certificateBlocks } from "../pki/pem.js";
-import { readIdentity } from "../tls-files/mtls-fetch.js";
+import { readIdentity } from "../tls-files/identity.js";
 import { builtinCatalog } from "../gateway/builtin-tools.js";
 import type { Catalog, HostView } from "../gateway/catalog.js";
 import { HandshakeGate, type GateStats } from "./tls/handshake-gate.js";
@@ -31,7 +31,7 @@ import { RevocationList } from "./revocation/revocation.js";
 import { CrlState } from "./revocation/crl-state.js";
 import { createSessionServer } from "./mcp/session-server.js";
 import { SessionRegistry } from "./mcp/sessions.js";
-import { HostMetrics } from "./metrics.js";
+import type { HostMetrics } from "./metrics.js";
 import { crlSources } from "./revocation/sources.js";
 import { DEFAULT_LIMITS, requestTimeouts, type HostLimits } from "./limits.js";
 import { requestLogger } from "./request-log.js";
@@ -64,6 +64,8 @@ export interface HostOptions {
   /** Policy file (watched); missing or unreadable → POLICY_UNREADABLE. Without it: `policy`, else the default policy. */
   policyPath?: string;
   policy?: PolicyDocument;
+  /** Count Prometheus metrics (default false). */
+  metrics?: boolean;
   /** What to serve (default: the built-in tools). A given catalog is not closed by the host. */
   catalog?: Catalog;
   log: Logger;
@@ -89,8 +91,8 @@ export interface Host {
   /** Re-reads the host's own certificate, key and trust file; true when new handshakes now get a new one. */
   reloadIdentity(): boolean;
   stats(): HostStats;
-  /** Prometheus metrics (`serve --metrics-port` serves them). */
-  readonly metrics: HostMetrics;
+  /** Prometheus metrics, when asked for (`metrics: true`; `serve --metrics-port` serves them). */
+  readonly metrics: HostMetrics | undefined;
   readonly policy: Policy;
 }
 
@@ -159,13 +161,14 @@ export async function startHost(o: HostOptions): Promise<Host> {
     lockout: new HandshakeLockout({ ...DEFAULT_LOCKOUT, ...o.lockout }),
     connections: new ConnectionCap(limits.maxConnectionsPerIdentity),
     trustDomain: () => policy.current.trustDomain,
-    onOutcome: (outcome, reason) => metrics.handshake(outcome, reason),
+    onOutcome: (outcome, reason) => metrics?.handshake(outcome, reason),
     log,
   });
   const guard = new RequestGuard({ gate, revocation, policy: () => policy.current, limiter: new RateLimiter(), log });
   const ownCatalog = o.catalog === undefined;
   const catalog = o.catalog ?? builtinCatalog();
-  const metrics = new HostMetrics({
+  // prom-client (~10 MB of the host's memory) only when metrics are served.
+  const metrics = !o.metrics ? undefined : new (await import("./metrics.js")).HostMetrics({
     sessions: () => sessions.size,
     crls: () => revocation.status().files.map((f, i) => ({ issuer: i === 0 && rootCrl !== undefined ? "root" : "intermediate", crlNumber: f.crlNumber === undefined ? undefined : BigInt(f.crlNumber), thisUpdate: new Date(f.thisUpdate) })),
     ownCertificateNotAfter: () => identity.notAfter,

@@ -1,7 +1,6 @@
 // The `mcp.request` audit line: one per finished MCP request, with who, what and the decision.
 // Tool arguments only for roles whose policy asks for `"audit": "arguments"`.
 import type { Logger } from "../common/log.js";
-import { upstreamOf } from "../gateway/gateway.js";
 import type { Catalog } from "../gateway/catalog.js";
 import type { Completed } from "./mcp/session-transport.js";
 import type { HostMetrics } from "./metrics.js";
@@ -25,7 +24,7 @@ export function requestLogger(log: Logger, catalog: Catalog, metrics?: HostMetri
         session: session.id.slice(0, 8),
         method: c.method,
         ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
-        upstream: c.target === undefined ? undefined : upstreamOf(catalog, c.target, c.method === "resources/read" ? "uri" : "name"),
+        upstream: c.target === undefined ? undefined : catalog.upstreamOf?.(c.target, c.method === "resources/read" ? "uri" : "name"),
         // Only for roles with `"audit": "arguments"`; under a key the logger's redaction keeps.
         auditArguments: c.auditArguments,
         decision: c.decision,

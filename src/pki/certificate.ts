@@ -8,7 +8,7 @@ import { parseIp } from "./ip-address.js";
 import { signingAlgorithm, type KeyPair } from "./keys.js";
 import { nameConstraintsExtension, type NameConstraints } from "./name-constraints.js";
 import { spiffeId, subjectDn, type Kind } from "./names.js";
-import { rolesExtension } from "./role-extension.js";
+import { encodeRoles, ROLES_OID } from "./role-extension.js";
 import { signerCrypto, softwareSigner, type Signer } from "./signer.js";
 
 export interface Issuer {
@@ -113,7 +113,7 @@ export async function buildLeafCertificate(p: LeafParams): Promise<x509.X509Cert
         await x509.SubjectKeyIdentifierExtension.create(p.publicKey),
         await x509.AuthorityKeyIdentifierExtension.create(signer.publicKey),
         subjectAltNameExtension(names),
-        ...(p.roles.length > 0 ? [rolesExtension(p.roles)] : []),
+        ...(p.roles.length > 0 ? [new x509.Extension(ROLES_OID, false, encodeRoles(p.roles))] : []),
         ...crlDistribution(p.crlUrl, "intermediate"),
       ],
     },

@@ -1,7 +1,6 @@
 // X.509 v2 CRLs (RFC 5280 5.x), built and read in linear time (see der.ts for why not
 // X509CrlGenerator). Building 100k entries takes a fraction of a second; so does reading them.
 import { KeyObject, X509Certificate, sign, verify } from "node:crypto";
-import { x509 } from "./crypto-provider.js";
 import * as der from "./der.js";
 import type { KeyType } from "./keys.js";
 import type { Signer } from "./signer.js";
@@ -34,6 +33,7 @@ const OID = {
   cRLNumber: "2.5.29.20",
   reasonCode: "2.5.29.21",
   invalidityDate: "2.5.29.24",
+  subjectKeyIdentifier: "2.5.29.14",
 } as const;
 
 const SIGNATURE: Record<KeyType, { oid: string; hash: string | null; nullParams: boolean }> = {
@@ -73,11 +73,19 @@ function subjectNameDer(certDer: Buffer): Buffer {
   return der.raw(certDer, fields[skip + 4]!);
 }
 
-/** The issuer's own Subject Key Identifier: the CRL's AKI must equal it, however it was derived. */
+/** The issuer's own Subject Key Identifier: the CRL's AKI must equal it, however it was derived. Read from the DER (tbs [3] extensions), so the host, which parses CRLs, never loads @peculiar/x509. */
 function subjectKeyId(certDer: Buffer): Buffer {
-  const ski = new x509.X509Certificate(new Uint8Array(certDer)).getExtension(x509.SubjectKeyIdentifierExtension);
-  if (!ski) throw new der.DerError("the issuing CA certificate has no Subject Key Identifier");
-  return Buffer.from(ski.keyId, "hex");
+  const tbs = der.children(certDer, der.readNode(certDer, 0))[0]!;
+  const extensions = der.children(certDer, tbs).find((f) => f.tag === der.TAG.CONTEXT_3);
+  const list = extensions && der.children(certDer, extensions)[0];
+  for (const ext of list ? der.children(certDer, list) : []) {
+    const [id, ...rest] = der.children(certDer, ext);
+    if (id === undefined || der.readOid(certDer, id) !== OID.subjectKeyIdentifier) continue;
+    const value = rest[rest.length - 1]!;
+    const inner = der.content(certDer, value);
+    return der.content(inner, der.readNode(inner, 0));
+  }
+  throw new der.DerError("the issuing CA certificate has no Subject Key Identifier");
 }
 
 /**
@@ -138,8 +146,9 @@ export async function buildCrlWithSigner(p: Omit<CrlContent, "keyType">, signer:
 }
 
 export function crlToPem(crlDer: Buffer): string {
-  // OpenSSL wants "X509 CRL"; @peculiar/x509's default label "CRL" is not read by it.
-  return x509.PemConverter.encode(new Uint8Array(crlDer), "X509 CRL") + "\n";
+  // OpenSSL wants the label "X509 CRL"; base64 in lines of 64 as RFC 7468 asks.
+  const lines = crlDer.toString("base64").match(/.{1,64}/g) ?? [];
+  return `-----BEGIN X509 CRL-----\n${lines.join("\n")}\n-----END X509 CRL-----\n`;
 }
 
 export interface ParsedCrl {

@@ -15,6 +15,7 @@ export const TAG = {
   GENERALIZED_TIME: 0x18,
   SEQUENCE: 0x30,
   CONTEXT_0: 0xa0,
+  CONTEXT_3: 0xa3,
 } as const;
 
 function lengthBytes(length: number): Buffer {

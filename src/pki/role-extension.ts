@@ -6,7 +6,6 @@
 // in 32 bits, so the OID round-trips through asn1js, OpenSSL and Node (see the test).
 // GUID 5f0d2a7c-3b1e-4d8a-9c6f-1e2d3c4b5a69. Never change it after release.
 import { AsnArray, AsnConvert, AsnPropTypes, AsnType, AsnTypeTypes } from "@peculiar/asn1-schema";
-import { x509 } from "./crypto-provider.js";
 import { checkRole } from "./names.js";
 
 export const ROLES_OID = "1.2.840.113556.1.8000.2554.24333.10876.15134.19850.40047.1977660.4938345";
@@ -24,8 +23,4 @@ export function decodeRoles(der: BufferSource): string[] {
   const list = AsnConvert.parse(der, RoleList);
   if (list.length > MAX_ROLES) throw new Error(`roles extension holds ${list.length} roles (at most ${MAX_ROLES})`);
   return Array.from(list, checkRole);
-}
-
-export function rolesExtension(roles: readonly string[]): x509.Extension {
-  return new x509.Extension(ROLES_OID, false, encodeRoles(roles));
 }

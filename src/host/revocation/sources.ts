@@ -4,7 +4,6 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "../../common/log.js";
-import { createTlsFetch, type MtlsFetch } from "../../tls-files/mtls-fetch.js";
 import { CrlFetcher } from "./crl-fetch.js";
 
 export interface CrlSourceOptions {
@@ -36,7 +35,9 @@ export async function crlSources(o: CrlSourceOptions): Promise<CrlSources> {
   const base = o.caUrl.replace(/\/+$/, "");
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   const files = [join(o.stateDir, "fetched-root.crl.pem"), join(o.stateDir, "fetched-intermediate.crl.pem")];
-  const tls: MtlsFetch = createTlsFetch({ ca: o.trust }, { connections: 1 });
+  // Loaded only here: a host reading CRL files never loads undici (~20 MB).
+  const { createTlsFetch } = await import("../../tls-files/mtls-fetch.js");
+  const tls = createTlsFetch({ ca: o.trust }, { connections: 1 });
   const fetcher = new CrlFetcher({
     targets: [
       { url: `${base}/crl/root`, path: files[0]!, issuers: [o.trust] },

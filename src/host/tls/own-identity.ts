@@ -8,7 +8,7 @@
 import { createHash, createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { basename, dirname } from "node:path";
 import type { SecureContextOptions, Server as TlsServer } from "node:tls";
-import { readIdentitySnapshot, type TlsIdentity } from "../../tls-files/mtls-fetch.js";
+import { readIdentitySnapshot, type TlsIdentity } from "../../tls-files/identity.js";
 import { trustDomainOf } from "../../pki/names.js";
 import { certificateBlocks } from "../../pki/pem.js";
 import { normalizeSerial } from "../../pki/serial.js";

@@ -5,7 +5,7 @@ import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelconte
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { CallToolRequestSchema, ListPromptsRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
-import { buildGateway, upstreamOf, GatewayCatalog } from "../../../src/gateway/gateway.js";
+import { buildGateway, GatewayCatalog } from "../../../src/gateway/gateway.js";
 import { Upstream } from "../../../src/gateway/upstream.js";
 import { parseGatewayConfig } from "../../../src/gateway/config.js";
 import type { CallContext, Catalog } from "../../../src/gateway/catalog.js";
@@ -85,7 +85,7 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     const read = await gateway.readResource("demo://resource/dynamic/text/1", ctx());
     assert.equal(read.contents[0]?.uri, "demo://resource/dynamic/text/1");
     assert.match((read.contents[0] as { text: string }).text, /^Resource 1:/);
-    assert.equal(upstreamOf(gateway, "demo://resource/dynamic/text/1", "uri"), "everything");
+    assert.equal(gateway.upstreamOf("demo://resource/dynamic/text/1", "uri"), "everything");
     await assert.rejects(gateway.readResource("demo://resource/nowhere/1", ctx()), (e: McpError) => e.code === (ErrorCode.InvalidParams as number));
   });
 
@@ -95,9 +95,9 @@ describe("gateway catalog over a stdio and an mTLS HTTP upstream", () => {
     assert.equal(text(await gateway.callTool("whoami", {}, ctx())), "me");
     assert.equal(notes.calls.get("read_note"), 1);
     assert.deepEqual([...notes.callers], ["gw"]);
-    assert.equal(upstreamOf(gateway, "notes__read_note"), "notes");
-    assert.equal(upstreamOf(gateway, "whoami"), undefined);
-    assert.equal(upstreamOf(gateway, "nope__x"), undefined);
+    assert.equal(gateway.upstreamOf("notes__read_note", "name"), "notes");
+    assert.equal(gateway.upstreamOf("whoami", "name"), undefined);
+    assert.equal(gateway.upstreamOf("nope__x", "name"), undefined);
     const prompt = await gateway.getPrompt("everything__simple-prompt", undefined, ctx());
     assert.ok(prompt.messages.length > 0);
   });
