@@ -5,11 +5,10 @@
 // is told why in one HTTP answer (refusal.ts) and closed, without any HTTP parsing.
 import type { Server as TlsServer, TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
-import type { X509Certificate } from "node:crypto";
 import type { Logger } from "../../common/log.js";
 import { trustDomainOf } from "../../pki/names.js";
 import type { Identity } from "../../policy/identity.js";
-import { identityOf, type IdentityCache } from "./peer-identity.js";
+import { identityOf, PeerCertificate, type IdentityCache } from "./peer-identity.js";
 import type { HandshakeLockout } from "./lockout.js";
 import type { IssuerCheck } from "./issuer.js";
 import type { ConnectionCap } from "./connection-cap.js";
@@ -134,10 +133,10 @@ export class HandshakeGate {
    * reports the original handshake's verdict), hence the validity window here; the issuer comes
    * from the signature, so it is known for resumed sessions too.
    */
-  #judge(cert: X509Certificate, identity: Identity, now: number): { reason: string | undefined; intermediateSerial?: string } {
+  #judge(cert: PeerCertificate, identity: Identity, now: number): { reason: string | undefined; intermediateSerial?: string } {
     if (now < identity.notBefore.getTime()) return { reason: "not_yet_valid" };
     if (now > identity.notAfter.getTime()) return { reason: "expired" };
-    const intermediateSerial = this.o.issuers.serialOf(cert);
+    const intermediateSerial = this.o.issuers.serialOf(cert.fingerprint256, () => cert.x509);
     if (intermediateSerial === undefined) return { reason: "unknown_issuer" };
     if (trustDomainOf(identity.spiffeId) !== this.o.trustDomain()) return { reason: "wrong_trust_domain" };
     return { reason: this.o.revocation.check(identity.serial, intermediateSerial, now), intermediateSerial };
@@ -146,7 +145,7 @@ export class HandshakeGate {
   /** True when the socket may go on to the HTTP server. */
   #onSecureConnection(socket: TLSSocket): boolean {
     const now = this.#now();
-    const cert = socket.getPeerX509Certificate();
+    const cert = PeerCertificate.of(socket);
     const base = {
       event: "tls.handshake",
       remoteAddress: socket.remoteAddress,
@@ -161,10 +160,10 @@ export class HandshakeGate {
     let intermediateSerial: string | undefined;
     if (!cert) reason = "no_certificate";
     else if (!socket.authorized) {
-      identity = identityOf(cert);
+      identity = identityOf(cert.x509);
       reason = reasonFor(socket.authorizationError as unknown as string | undefined);
     } else {
-      identity = this.o.identities.get(cert);
+      identity = this.o.identities.get(cert.fingerprint256, () => cert.x509);
       ({ reason, intermediateSerial } = this.#judge(cert, identity, now));
       if (reason === undefined && !this.o.connections.admit(identity.spiffeId ?? identity.fingerprint, socket)) reason = "too_many_connections";
     }

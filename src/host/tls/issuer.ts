@@ -23,10 +23,10 @@ export class IssuerCheck {
   }
 
   /** Serial of the trusted intermediate whose key signed this leaf; undefined when none did. */
-  serialOf(leaf: X509Certificate): string | undefined {
-    const fingerprint = leaf.fingerprint256;
+  serialOf(fingerprint: string, parsed: () => X509Certificate): string | undefined {
     const known = this.#verdicts.get(fingerprint);
     if (known !== undefined) return known ?? undefined;
+    const leaf = parsed();
     const issuer = this.intermediates.find((ca) => leaf.checkIssued(ca) && safeVerify(leaf, ca));
     const serial = issuer ? normalizeSerial(issuer.serialNumber) : null;
     this.#verdicts.set(fingerprint, serial);

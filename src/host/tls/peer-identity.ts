@@ -1,7 +1,8 @@
 // Identity from a peer certificate, read once per certificate: Node's X509Certificate gives the
 // names, serial and fingerprint cheaply; the role extension is found by walking the DER (no full
 // @peculiar/x509 parse, which costs ~1.3 ms). Cached by fingerprint.
-import type { X509Certificate } from "node:crypto";
+import { X509Certificate as X509, type X509Certificate } from "node:crypto";
+import type { PeerCertificate as PeerCertificateInfo, TLSSocket } from "node:tls";
 import * as der from "../../pki/der.js";
 import { decodeRoles, ROLES_OID } from "../../pki/role-extension.js";
 import { normalizeSerial } from "../../pki/serial.js";
@@ -67,6 +68,28 @@ export function identityOf(cert: X509Certificate): Identity {
   });
 }
 
+/**
+ * The client's certificate as the gate needs it: the SHA-256 fingerprint at once, the parsed
+ * X509Certificate only when a cache misses. Read through getPeerCertificate(false): its first call
+ * on a connection costs ~70 µs where getPeerX509Certificate's costs ~160 µs (measured, Node 20).
+ */
+export class PeerCertificate {
+  #x509: X509Certificate | undefined;
+  private constructor(
+    readonly fingerprint256: string,
+    private readonly raw: Buffer,
+  ) {}
+
+  static of(socket: TLSSocket): PeerCertificate | undefined {
+    const c = socket.getPeerCertificate(false) as Partial<PeerCertificateInfo> | null;
+    return c?.raw === undefined || c.fingerprint256 === undefined ? undefined : new PeerCertificate(c.fingerprint256, c.raw);
+  }
+
+  get x509(): X509Certificate {
+    return (this.#x509 ??= new X509(this.raw));
+  }
+}
+
 /** Bounded cache of identities by fingerprint: a reconnecting agent is not re-parsed. */
 export class IdentityCache {
   readonly #entries: BoundedMap<string, Identity>;
@@ -74,11 +97,11 @@ export class IdentityCache {
     this.#entries = new BoundedMap(max);
   }
 
-  get(cert: X509Certificate): Identity {
-    const fingerprint = cert.fingerprint256;
+  /** `cert` is parsed only on a miss (see PeerCertificate). */
+  get(fingerprint: string, cert: () => X509Certificate): Identity {
     const hit = this.#entries.get(fingerprint);
     if (hit) return hit;
-    const identity = identityOf(cert);
+    const identity = identityOf(cert());
     this.#entries.set(fingerprint, identity);
     return identity;
   }

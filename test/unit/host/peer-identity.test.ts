@@ -16,7 +16,7 @@ test("identity from a peer certificate: SPIFFE ID, CN, serial, fingerprint and r
   assert.deepEqual(id.certRoles, ["reader", "operator"]);
   assert.deepEqual(certificateRoles(new X509Certificate(toPemOf(ca.intermediate.cert.rawData))), []);
   const cache = new IdentityCache();
-  assert.equal(cache.get(cert), cache.get(new X509Certificate(leaf.certPem)));
+  assert.equal(cache.get(cert.fingerprint256, () => cert), cache.get(cert.fingerprint256, () => new X509Certificate(leaf.certPem)));
 });
 
 function toPemOf(der: ArrayBuffer): string {
