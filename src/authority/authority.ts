@@ -2,7 +2,8 @@
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
 // an earlier command (see recovery.ts) before it returns. Longer than our usual file: every
 // operation here shares the store, the signers, the policy and the recovery state; the steps that
-// stand alone already live beside it (issue-request, crl-publisher, crl-validity, tokens, enroll, renew).
+// stand alone already live beside it (issue-request, commit-issued, crl-publisher, crl-validity, tokens,
+// enroll, renew).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError } from "../common/errors.js";
@@ -18,7 +19,7 @@ import { openStore } from "../store/open.js";
 import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
-import { CertDirs, type StagedFile } from "../tls-files/cert-dir.js";
+import { CertDirs } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
 import { PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
 import { crlValidity } from "./crl-validity.js";
@@ -26,9 +27,10 @@ import { failpoint } from "./failpoint.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
-import { p12Password, writeP12 } from "./p12.js";
+import { p12Password } from "./p12.js";
 import { pemSigners, type SignerSource } from "./signers.js";
-import { deadTempFiles, reconcileCertsDir, reconcileName } from "./recovery.js";
+import { deadTempFiles, reconcileCertsDir } from "./recovery.js";
+import { commitIssued } from "./commit-issued.js";
 
 export type { CertView, Issued } from "./cert-view.js";
 export type { AgentIssueRequest, HostIssueRequest } from "./issue-request.js";
@@ -288,7 +290,7 @@ export class Authority {
       };
       const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem, ...(p12?.generated ? { p12Password: p12.value } : {}) };
       try {
-        this.commit(record, issued, external ? { ...req, writeFiles: false } : req, p12?.value, external);
+        commitIssued({ store: this.store, dirs: this.dirs, actor: this.actor, now: this.now, log: this.log }, { record, issued, req: external ? { ...req, writeFiles: false } : req, p12Password: p12?.value, external });
       } catch (e) {
         if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
         throw e;
@@ -314,44 +316,6 @@ export class Authority {
       );
       return issued;
     }
-  }
-
-  /** Files to staging, record (the commit point), staging → version, `..data` → version. */
-  private commit(record: CertRecord, issued: Issued, req: CommonIssueRequest, p12Password: string | undefined, external?: ExternalKey): void {
-    const audit = {
-      action: external?.action ?? "ca.issue",
-      actor: external?.by ?? this.actor,
-      serial: record.serial,
-      subject: record.subject,
-      details: { name: record.name, kind: record.kind, roles: record.roles, notBefore: issued.notBefore, notAfter: issued.notAfter, ...(external ? { via: external.via, ...external.logDetails } : {}) },
-    };
-    if (req.writeFiles === false) {
-      this.store.insertCertificate(record, audit, external?.token);
-      return;
-    }
-    const files: StagedFile[] = [
-      { file: "key.pem", data: issued.keyPem, mode: 0o600 },
-      { file: "cert.pem", data: issued.certPem, mode: 0o644 },
-      { file: "chain.pem", data: issued.chainPem, mode: 0o644 },
-      { file: "ca.pem", data: issued.caPem, mode: 0o644 },
-    ];
-    const staging = this.dirs.stage(record.name, record.serial, files, p12Password === undefined ? undefined : (dir) => { writeP12(dir, record.name, p12Password); });
-    failpoint("issue.staged");
-    try {
-      this.store.insertCertificate(record, audit);
-    } catch (e) {
-      this.dirs.remove(staging);
-      this.dirs.removeIfEmpty(record.name, true);
-      throw e;
-    }
-    failpoint("issue.recorded");
-    this.dirs.promote(record.name, record.serial, staging);
-    failpoint("issue.renamed");
-    reconcileName(this.dirs, this.store, record.name, this.now(), this.log);
-    const dir = this.dirs.dirOf(record.name);
-    issued.dir = dir;
-    for (const f of files) issued.files[f.file] = join(dir, f.file);
-    if (p12Password !== undefined) issued.files["cert.p12"] = join(dir, "cert.p12");
   }
 
   list(options: { all?: boolean } = {}): CertView[] {
