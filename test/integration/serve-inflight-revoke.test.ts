@@ -1,9 +1,14 @@
 // Work already in flight when a certificate stops being good: a routed call that streams
 // progress is ended with -32005 at the CRL reload that revokes its certificate, or at the
 // certificate's expiry, and cancelled upstream; and no call outlives its total timeout however
-// often it reports progress.
+// often it reports progress. A routed call the caller gives up on (cancelled, its session
+// deleted, its client gone) is cancelled upstream too. Routed calls are relayed without the
+// session's SDK Server (src/host/mcp/relayed-call.ts), so the host itself must carry these.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { createMtlsFetch } from "../../src/tls-files/mtls-fetch.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { startHostFixture, type HostFixture } from "../helpers/host-fixture.js";
 import { captureLog } from "../helpers/log-capture.js";
@@ -116,4 +121,60 @@ test("a call whose client goes away mid-stream is cancelled upstream, not left r
   const end = await upstream.ended((e) => e.call === "leaving");
   assert.equal(end.outcome, "cancelled");
   assert.ok(end.step < 30, `cancelled only at step ${end.step}`);
+});
+
+/** A client with room for a second request while a call streams (the fixture's has one connection). */
+async function connect(name: string) {
+  const agent = await f.agent(name, { roles: ["crawler"] });
+  const mtls = createMtlsFetch(agent.tls, { connections: 4 });
+  const transport = new StreamableHTTPClientTransport(new URL(f.url), { fetch: mtls.fetch });
+  const client = new Client({ name, version: "0" });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    async close() {
+      await client.close().catch(() => undefined);
+      await mtls.close();
+    },
+  };
+}
+
+const CRAWL = (call: string) => ({ name: "slow__crawl", arguments: { call, steps: 60, everyMs: 100 } });
+
+test("a routed call the client cancels is cancelled upstream, and the session serves the next call", async () => {
+  const c = await connect("crawler-cancels");
+  const abort = new AbortController();
+  let progressed!: () => void;
+  const firstProgress = new Promise<void>((resolve) => (progressed = resolve));
+  const outcome = c.client.callTool(CRAWL("cancelled-by-client"), undefined, { signal: abort.signal, onprogress: () => progressed() }).then(
+    () => "finished",
+    (e: unknown) => (e as Error).message,
+  );
+  await firstProgress;
+  abort.abort("the user gave up");
+  assert.match(await outcome, /gave up/);
+  const end = await upstream.ended((e) => e.call === "cancelled-by-client");
+  assert.equal(end.outcome, "cancelled");
+  assert.ok(end.step < 30, `cancelled only at step ${end.step}`);
+  const next = await c.client.callTool({ name: "slow__crawl", arguments: { call: "after-cancel", steps: 1, everyMs: 1 } });
+  assert.equal(next.isError, undefined);
+  await c.close();
+});
+
+test("a routed call in flight when its session is deleted is cancelled upstream", async () => {
+  const c = await connect("crawler-deletes");
+  let progressed!: () => void;
+  const firstProgress = new Promise<void>((resolve) => (progressed = resolve));
+  const outcome = c.client.callTool(CRAWL("session-deleted"), undefined, { onprogress: () => progressed() }).then(
+    () => "finished",
+    (e: unknown) => (e as Error).message,
+  );
+  await firstProgress;
+  await c.transport.terminateSession();
+  const end = await upstream.ended((e) => e.call === "session-deleted");
+  assert.equal(end.outcome, "cancelled");
+  assert.ok(end.step < 30, `cancelled only at step ${end.step}`);
+  assert.notEqual(await outcome, "finished");
+  await c.close();
 });

@@ -26,6 +26,7 @@ import type { Identity } from "../../policy/identity.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
 import { VERSION } from "../../common/version.js";
 import type { SessionTransport } from "./session-transport.js";
+import { relayedCalls } from "./relayed-call.js";
 
 export const SERVER_INFO = { name: "ztmcp", version: VERSION } as const;
 
@@ -110,12 +111,12 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     return identity;
   };
 
-  const context = (extra: Extra, identity: Identity): CallContext => {
+  const context = (extra: Extra, identity: Identity, signal = transport.signalFor(extra.requestId, extra.signal)): CallContext => {
     const token = extra._meta?.progressToken;
     return {
       identity,
       requestId: extra.requestId,
-      signal: transport.signalFor(extra.requestId, extra.signal),
+      signal,
       host: deps.host,
       ...(token !== undefined && {
         onProgress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...p } }).catch(() => undefined),
@@ -161,5 +162,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
       return catalog.readResource(req.params.uri, context(extra, identity));
     }),
   );
+  // Routed tools/call skip the Server (relayed-call.ts), with the same check and context.
+  transport.intercept = relayedCalls({ catalog, transport, authorize: (extra, name, args) => check(extra, "tool", name, args), context });
   return server;
 }

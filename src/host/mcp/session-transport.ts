@@ -1,6 +1,7 @@
 // A minimal MCP Transport for one session over HTTP POSTs: each POSTed message goes to the
 // SDK through onmessage, and the SDK's send() of the matching response completes that POST's
-// HTTP reply (keyed by JSON-RPC id). The SDK keeps all MCP semantics; this only moves bytes.
+// HTTP reply (keyed by JSON-RPC id). The SDK keeps all MCP semantics, except for routed calls,
+// which `intercept` hands to the host's relay (relayed-call.ts); this only moves bytes.
 // Server-initiated messages (list_changed) go to the session's standalone GET stream when one
 // is open, and are dropped otherwise, as the spec allows. The connection's certificate is
 // re-checked before every write: once it is refused (revoked, expired, stale CRL) the requests
@@ -12,6 +13,7 @@ import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/
 import {
   isJSONRPCNotification,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type MessageExtraInfo,
   type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -61,6 +63,11 @@ export class SessionTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   onclose?: () => void;
   onerror?: (error: Error) => void;
+  /**
+   * Takes a request before the SDK sees it (routed calls, relayed-call.ts): true when it did,
+   * and then answers it through send() as the SDK would.
+   */
+  intercept?: (request: JSONRPCRequest, authInfo: AuthInfo) => boolean;
   readonly #pending = new Map<RequestId, Pending>();
   #standalone: Standalone | undefined;
   #closed = false;
@@ -107,6 +114,7 @@ export class SessionTransport implements Transport {
     }
     if (exchange.waiting.size > 0) exchange.res.once("close", () => this.#dropExchange(exchange));
     for (const m of accepted) {
+      if (this.intercept && looksLikeRequest(m) && this.intercept(m as JSONRPCRequest, authInfo)) continue;
       this.onmessage?.(m, extra);
       // The method first: the schema check is a zod parse, needed only for this one notification.
       if ("method" in m && m.method === "notifications/cancelled" && isJSONRPCNotification(m)) {
@@ -168,6 +176,13 @@ export class SessionTransport implements Transport {
     if (sdk.aborted) abort.abort(sdk.reason);
     else sdk.addEventListener("abort", () => abort.abort(sdk.reason), { once: true });
     return abort.signal;
+  }
+
+  /** The signal of request `id` when the host handles it itself (intercept): aborted as signalFor's is, and when the client cancels it or the session closes. */
+  ownSignal(id: RequestId): AbortSignal {
+    const p = this.#pending.get(id);
+    if (!p) return AbortSignal.abort(new Error("no such request in flight"));
+    return (p.abort ??= new AbortController()).signal;
   }
 
   /** Ends the requests whose connection's certificate is refused now (a CRL reload, its expiry); returns how many. */
@@ -249,6 +264,7 @@ export class SessionTransport implements Transport {
     if (!p) return;
     this.#pending.delete(id);
     p.exchange.forget(id);
+    p.abort?.abort(new Error("cancelled by the client"));
   }
 
   /** The client went away: nobody waits for these replies, so their work stops too (an upstream call is cancelled). */
@@ -264,7 +280,10 @@ export class SessionTransport implements Transport {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
-    for (const [id, p] of this.#pending) p.exchange.abort(404, { jsonrpc: "2.0", id, error: { code: RPC.UNKNOWN_SESSION, message: "session closed" } });
+    for (const [id, p] of this.#pending) {
+      p.exchange.abort(404, { jsonrpc: "2.0", id, error: { code: RPC.UNKNOWN_SESSION, message: "session closed" } });
+      p.abort?.abort(new Error("session closed"));
+    }
     this.#pending.clear();
     this.endStream();
     this.onclose?.();
