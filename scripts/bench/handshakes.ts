@@ -1,6 +1,8 @@
 // Full TLS 1.3 mTLS handshakes per server CPU-second: the host's gate vs a bare Node `https`
 // server with the same options and vs nginx (`ssl_verify_client on`), each with no CRL and with
 // 100,000 revoked entries (ours: serials in the gate's set; baselines: OpenSSL's own CRL check).
+// The ablation floor: plain fastify on the same TLS options (the host's HTTP stack, no ztmcp code),
+// answering the probe request (`GET /healthz`) with 204 as the others do.
 import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import { writeCrls } from "./crl-files.js";
@@ -32,7 +34,7 @@ async function measureRound(server: ServerProcess, ca: BenchCa): Promise<number>
 /** The contenders with targets run as PROCESSES identical processes each (two identical Node
  * servers differed by up to 20% here); the informative baselines as one. */
 const PROCESSES = 3;
-const TARGETED = new Set(["node https", "ztmcp", "ztmcp crl"]);
+const TARGETED = new Set(["node https", "ztmcp", "ztmcp crl", "fastify"]);
 
 export async function handshakes(ca: BenchCa): Promise<Row[]> {
   const crls = writeCrls(ca, REVOKED);
@@ -47,12 +49,13 @@ export async function handshakes(ca: BenchCa): Promise<Row[]> {
     ["nginx crl", (n) => startNginx(n, join(ca.dir, "nginx-crl"), { ...nginx, crl: crls.both })],
     ["ztmcp", (n) => startHostServer(n, ca, { crls: noCrls })],
     ["ztmcp crl", (n) => startHostServer(n, ca, { crls })],
+    ["fastify", (n) => startNodeServer(n, { kind: "fastify-plain", ...spec })],
   ];
   /** instance name ("ztmcp #2") → its contender ("ztmcp"). */
   const contenderOf = new Map<string, string>();
   const servers = new Map<string, ServerProcess>();
   try {
-    progress(`handshakes: node https, nginx and ztmcp, each without and with a 100k-entry CRL (${PROCESSES} processes each for node https and ztmcp)`);
+    progress(`handshakes: node https, nginx and ztmcp, each without and with a 100k-entry CRL, and plain fastify (${PROCESSES} processes each for node https, fastify and ztmcp)`);
     for (let i = 1; i <= PROCESSES; i++) {
       for (const [contender, start] of starters) {
         if (i > 1 && !TARGETED.has(contender)) continue;
@@ -79,6 +82,8 @@ export async function handshakes(ca: BenchCa): Promise<Row[]> {
       pair("no CRL", "ztmcp", "nginx", "nginx"),
       pair(revoked, "ztmcp crl", "nginx crl", "nginx ssl_crl"),
       pair(revoked, "ztmcp crl", "node https crl", "node https crl option"),
+      { ...pair("fastify floor, no CRL", "fastify", "node https", "node https"), note: `plain fastify, no ztmcp code: the floor of target 4 (0.9x); per process ${spread("fastify")}` },
+      pair("no CRL", "ztmcp", "fastify", "fastify (no ztmcp)"),
     ];
   } finally {
     for (const server of servers.values()) await server.stop();

@@ -3,6 +3,9 @@
 // (undici POSTing the SDK client's bytes, on a session the SDK client opened), so the ratio
 // compares servers; a run with the SDK's own client shows what a real client adds. Then the
 // same through the host with 100,000 revoked serials loaded (the per-request check must not move it).
+// Two ablation floors run in the same rounds (no ztmcp code, fastify, one SDK Server per session):
+// behind the SDK's StreamableHTTPServerTransport (floor-sdk-server.ts), and behind the thinnest
+// transport that carries a call (floor-sdk-minimal.ts).
 import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import { runCallLoad, plainRouteCaller, type Caller, type LoadResult } from "./call-load.js";
@@ -20,6 +23,8 @@ export const ROUNDS = FULL ? 5 : 3;
 /** Calls before measuring: V8 is still optimising the server for the first ~2,000 (RELAY notes in docs/performance.md). */
 export const WARMUP = 3_000;
 const TIME_LIMIT_MS = FULL ? 60_000 : 12_000;
+const FLOOR = "fastify + SDK server (no ztmcp)";
+const MIN_FLOOR = "SDK Server + minimal transport (no ztmcp)";
 
 export interface Measured extends LoadResult {
   /** Server CPU per call, µs. */
@@ -83,7 +88,7 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
   const hostDir = ca.files.hostDir;
   const contenders = new Map<string, Contender>();
   try {
-    progress(`mcp calls: starting the plain fastify route and two hosts, ${LANES} clients each`);
+    progress(`mcp calls: starting the plain fastify route, the hosts and the fastify + SDK floor, ${LANES} clients each`);
     const plain = await startNodeServer("fastify route", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
     contenders.set("plain", await prepare(plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls))));
     const hosts = [
@@ -98,8 +103,15 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
       const server = await startHostServer(name, ca, { crls: writeCrls(ca, revoked), logFile, logWrites });
       contenders.set(name, await prepare(server, () => client(`https://127.0.0.1:${server.port}/mcp`, tls)));
     }
+    // The ablation floor of target 3: the same stack (fastify, the SDK's Streamable HTTP transport,
+    // one SDK Server per session) with no ztmcp code, driven by the same client.
+    // The second floor keeps the SDK Server per session behind the thinnest transport possible.
+    for (const [name, kind] of [[FLOOR, "fastify-sdk"], [MIN_FLOOR, "fastify-sdk-min"]] as const) {
+      const floor = await startNodeServer(name, { kind, chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
+      contenders.set(name, await prepare(floor, () => rawMcpCaller(`https://127.0.0.1:${floor.port}/mcp`, tls)));
+    }
     const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!));
-    const [base, ours, oursSync, oursRevoked, oursSdk] = ["plain", "ztmcp", "ztmcp, sync log", "ztmcp 100k revoked", "ztmcp, SDK client"].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured, Measured];
+    const [base, ours, oursSync, oursRevoked, oursSdk, sdkFloor, minFloor] = ["plain", "ztmcp", "ztmcp, sync log", "ztmcp 100k revoked", "ztmcp, SDK client", FLOOR, MIN_FLOOR].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured, Measured, Measured, Measured];
     const [throughput, p50, p99, cpu] = callRows("mcp tools/call", ours, base, "fastify JSON route") as [Row, Row, Row, Row];
     return [
       throughput,
@@ -112,6 +124,17 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
       row("mcp tools/call, SDK client", "p50 latency", "ms", "lower", oursSdk.p50, ours.p50, "ztmcp, undici client"),
       row("mcp tools/call 100k revoked", "throughput", "calls/s", "higher", oursRevoked.perSecond, ours.perSecond, "ztmcp, empty CRL"),
       row("mcp tools/call 100k revoked", "server CPU per call", "µs", "lower", oursRevoked.cpuPerCallUs, ours.cpuPerCallUs, "ztmcp, empty CRL"),
+      {
+        ...row("mcp floor: fastify + SDK server", "server CPU per call", "µs", "lower", sdkFloor.cpuPerCallUs, base.cpuPerCallUs, "fastify JSON route"),
+        note: `no ztmcp code (StreamableHTTPServerTransport, enableJsonResponse, one SDK Server per session): the floor of target 3 (0.5x); throughput ${Math.round(sdkFloor.perSecond)} vs ${Math.round(base.perSecond)} calls/s`,
+      },
+      row("mcp tools/call vs SDK floor", "server CPU per call", "µs", "lower", ours.cpuPerCallUs, sdkFloor.cpuPerCallUs, FLOOR),
+      row("mcp tools/call vs SDK floor", "throughput", "calls/s", "higher", ours.perSecond, sdkFloor.perSecond, FLOOR),
+      {
+        ...row("mcp floor: SDK Server + minimal transport", "server CPU per call", "µs", "lower", minFloor.cpuPerCallUs, base.cpuPerCallUs, "fastify JSON route"),
+        note: `no ztmcp code: fastify, one SDK Server per session, a transport that only maps a POST to onmessage and send() to its reply: the tightest floor of target 3 (0.5x); throughput ${Math.round(minFloor.perSecond)} calls/s`,
+      },
+      row("mcp tools/call vs SDK floor", "server CPU per call", "µs", "lower", ours.cpuPerCallUs, minFloor.cpuPerCallUs, MIN_FLOOR),
     ];
   } finally {
     for (const c of contenders.values()) await release(c);

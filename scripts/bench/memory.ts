@@ -1,5 +1,7 @@
 // Memory: RSS of a server holding 1,000 idle mTLS connections (ours vs a bare Node https
-// server), and a CA store with 100,000 issued certificates (RSS and ca.db size).
+// server), and a CA store with 100,000 issued certificates (RSS and ca.db size). Two ablation floors
+// (no ztmcp code) hold the same connections: plain fastify, and fastify with the MCP SDK's server
+// modules loaded (the fastify-sdk kind, idle: no session yet, as the host before any initialize).
 import { fork } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -58,6 +60,10 @@ export async function memory(ca: BenchCa): Promise<Row[]> {
   progress(`memory: ${IDLE} idle mTLS connections`);
   const base = await idleRss(await startNodeServer("node https", { kind: "https", ...spec }), ca);
   const ours = await idleRss(await startHostServer("ztmcp", ca, { crls: writeCrls(ca, 0) }), ca);
+  const fastify = await idleRss(await startNodeServer("fastify only", { kind: "fastify-plain", ...spec }), ca);
+  const sdk = await idleRss(await startNodeServer("fastify + SDK loaded", { kind: "fastify-sdk", ...spec }), ca);
+  const above = (a: { rss: number; before: number }, b: { rss: number; before: number }): string =>
+    `before any connection: ${(a.before / MB).toFixed(0)} vs ${(b.before / MB).toFixed(0)} MB; the connections: ${((a.rss - a.before) / MB).toFixed(0)} vs ${((b.rss - b.before) / MB).toFixed(0)} MB`;
   const rows = [
     withTarget(
       soloRow("memory", `RSS above node https, ${IDLE} idle mTLS conns`, "MB", (ours.rss - base.rss) / MB, `before any connection: ${(ours.before / MB).toFixed(0)} vs ${(base.before / MB).toFixed(0)} MB (the modules a host loads); the connections: ${((ours.rss - ours.before) / MB).toFixed(0)} vs ${((base.rss - base.before) / MB).toFixed(0)} MB`),
@@ -67,6 +73,9 @@ export async function memory(ca: BenchCa): Promise<Row[]> {
     ),
     row("memory", `RSS, ${IDLE} idle mTLS conns`, "MB", "lower", ours.rss / MB, base.rss / MB, "node https"),
     row("memory", "RSS growth per idle conn", "KB", "lower", ours.perConnection / 1024, base.perConnection / 1024, "node https"),
+    soloRow("memory floor (no ztmcp)", `fastify + SDK loaded: RSS above node https, ${IDLE} idle mTLS conns`, "MB", (sdk.rss - base.rss) / MB, `the floor of target 5 (30 MB); ${above(sdk, base)}`),
+    soloRow("memory floor (no ztmcp)", `fastify only: RSS above node https, ${IDLE} idle mTLS conns`, "MB", (fastify.rss - base.rss) / MB, above(fastify, base)),
+    soloRow("memory", `RSS above fastify + SDK loaded, ${IDLE} idle mTLS conns`, "MB", (ours.rss - sdk.rss) / MB, `ztmcp's own share: ${above(ours, sdk)}`),
   ];
   progress(`memory: CA store with ${STORE_CERTS} certificates`);
   rows.push(...(await storeMemory(ca)));

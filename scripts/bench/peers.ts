@@ -8,10 +8,13 @@
 // `--stateful` (its stateless mode spawns an upstream per request; stateful spawns one per
 // session, so 16 here) with `--logLevel none` (its default logs every message), mcp-proxy
 // `--server stream --no-eventStore` (one upstream shared by all sessions, no resumability buffer).
+//
+// The ablation floors (no ztmcp code, gateway.ts GATEWAY_FLOORS) run in the same rounds. With mTLS, like ztmcp: they say what a gateway on this stack
+// can reach against the 3x target, which asks for mTLS, policy and audit line on.
 import { createRequire } from "node:module";
 import type { BenchCa } from "./bench-ca.js";
 import { rawMcpCaller } from "./mcp-client.js";
-import { startGatewayHost, upstreamCommand } from "./gateway.js";
+import { GATEWAY_FLOORS, startGatewayFloor, startGatewayHost, upstreamCommand } from "./gateway.js";
 import { LANES, measureRound, prepare, release, summarize, type Contender, type Measured } from "./mcp-calls.js";
 import { freePort, startProcess, type ServerProcess } from "./server-process.js";
 import { interleave } from "./rounds.js";
@@ -47,12 +50,16 @@ export async function peers(ca: BenchCa): Promise<Row[]> {
   const tls = { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem };
   const contenders = new Map<string, Contender>();
   try {
-    progress(`peers: the ztmcp gateway (mTLS), supergateway and mcp-proxy, each exposing everything over stdio, ${LANES} clients each`);
+    progress(`peers: the ztmcp gateway (mTLS), supergateway, mcp-proxy and the two floors (mTLS), each exposing everything over stdio, ${LANES} clients each`);
     const ours = await startGatewayHost("ztmcp gateway", ca);
     contenders.set("ztmcp", await prepare(ours, () => rawMcpCaller(`https://127.0.0.1:${ours.port}/mcp`, tls, "everything__echo", ARGS)));
     for (const [name, start] of [["supergateway", startSupergateway], ["mcp-proxy", startMcpProxy]] as const) {
       const server = await start();
       contenders.set(name, await prepare(server, () => rawMcpCaller(`http://127.0.0.1:${server.port}/mcp`, undefined, "echo", ARGS)));
+    }
+    for (const [name, kind] of GATEWAY_FLOORS) {
+      const server = await startGatewayFloor(name, kind, ca);
+      contenders.set(name, await prepare(server, () => rawMcpCaller(`https://127.0.0.1:${server.port}/mcp`, tls, "everything__echo", ARGS)));
     }
     const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!, Math.ceil(COUNT / ROUNDS), TIME_LIMIT_MS / ROUNDS, true));
     const m = new Map([...results].map(([name, rounds]) => [name, summarize(rounds)]));
@@ -62,11 +69,13 @@ export async function peers(ca: BenchCa): Promise<Row[]> {
     const fastest = peerNames.reduce((a, b) => (m.get(a)!.p50 <= m.get(b)!.p50 ? a : b));
     const unit = "calls/CPU-s";
     const metric = "calls per CPU-s, gateway + upstream tree";
-    const throughputs = [...m].map(([n, r]) => `${n} ${Math.round(r.perSecond)}/s`).join(", ");
+    const throughputs = ["ztmcp", ...peerNames].map((n) => `${n} ${Math.round(m.get(n)!.perSecond)}/s`).join(", ");
     return [
       ...peerNames.map((n) => row(SCENARIO, metric, unit, "higher", perCpuSecond(z), perCpuSecond(m.get(n)!), n)),
       { ...withTarget(row(SCENARIO, metric, unit, "higher", perCpuSecond(z), perCpuSecond(m.get(best)!), `best peer (${best})`), "ratio", 3, "issue 14 #2"), note: `throughput, 16 in flight: ${throughputs}` },
       withTarget(row(SCENARIO, "p50 latency, 16 in flight", "ms", "lower", z.p50, m.get(fastest)!.p50, `fastest peer (${fastest})`), "ratio", 1, "issue 14 #2"),
+      ...GATEWAY_FLOORS.map(([n]) => ({ ...row(`${SCENARIO}, floor`, `${n}: calls per CPU-s of the tree`, unit, "higher", perCpuSecond(m.get(n)!), perCpuSecond(m.get(best)!), `best peer (${best})`), note: `no ztmcp code, with mTLS: the floor of target 2 (3x); ${Math.round(m.get(n)!.perSecond)} calls/s, 16 in flight` })),
+      ...GATEWAY_FLOORS.map(([n]) => row(SCENARIO, metric, unit, "higher", perCpuSecond(z), perCpuSecond(m.get(n)!), n)),
     ];
   } finally {
     for (const c of contenders.values()) await release(c);

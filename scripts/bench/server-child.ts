@@ -7,8 +7,11 @@ import { createServer as createHttpsServer, type ServerOptions } from "node:http
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
 
+/** The ablation floors: servers from the chosen stack with no ztmcp code (floor-*.ts). */
+export type FloorKind = "fastify-sdk" | "fastify-sdk-min" | "fastify-sdk-gateway" | "fastify-sdk-min-gateway" | "fastify-relay";
+
 export interface ServerSpec {
-  kind: "https" | "fastify-plain" | "host";
+  kind: "https" | "fastify-plain" | "host" | FloorKind;
   /** PEM files: leaf+intermediate chain, key, the root trusted for clients. */
   chain: string;
   key: string;
@@ -24,6 +27,8 @@ export interface ServerSpec {
    * writes them (default) or one write(2) per line ("sync", what it did before). */
   logFile?: string;
   logWrites?: "buffered" | "sync";
+  /** The gateway floors ("…-gateway", "fastify-relay"): the stdio upstream they spawn (gateway.ts upstreamCommand). */
+  upstream?: { command: string; args: string[] };
 }
 
 /** Every role may call every tool, without a rate limit: the bench measures the path, not the policy. */
@@ -72,9 +77,25 @@ function tlsOptions(spec: ServerSpec): ServerOptions {
   };
 }
 
+function upstreamOf(spec: ServerSpec): { command: string; args: string[] } {
+  if (!spec.upstream) throw new Error(`kind ${spec.kind} needs an upstream`);
+  return spec.upstream;
+}
+
+/** The SDK floors: the SDK's own transport or the minimal one, answering echo or an upstream's tools. */
+async function startSdkFloor(spec: ServerSpec): Promise<number> {
+  const gateway = spec.kind.endsWith("-gateway");
+  const tools = gateway ? await (await import("./floor-sdk-gateway.js")).upstreamTools(upstreamOf(spec)) : (await import("./floor-sdk-server.js")).echoTools;
+  if (spec.kind.startsWith("fastify-sdk-min")) return (await import("./floor-sdk-minimal.js")).startFastifySdkMinimal(tlsOptions(spec), tools);
+  return (await import("./floor-sdk-server.js")).startFastifySdk(tlsOptions(spec), tools);
+}
+
 async function start(spec: ServerSpec): Promise<number> {
   if (spec.kind === "host") return startZtmcpHost(spec);
   process.on("message", (m) => m === "stop" && process.exit(0));
+  // Imported only by the kind that needs it: the memory scenario measures what each kind loads.
+  if (spec.kind === "fastify-relay") return (await import("./floor-relay.js")).startFastifyRelay(tlsOptions(spec), upstreamOf(spec));
+  if (spec.kind.startsWith("fastify-sdk")) return startSdkFloor(spec);
   if (spec.kind === "https") {
     const server = createHttpsServer(tlsOptions(spec), (_req, res) => res.writeHead(204).end());
     server.keepAliveTimeout = 60_000;
