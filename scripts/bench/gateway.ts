@@ -21,7 +21,7 @@ import { medianOf } from "./rounds.js";
 import { row, soloRow, withTarget, progress, type Row } from "./report.js";
 
 const SEQUENTIAL = FULL ? 2_000 : 300;
-const CONCURRENT = FULL ? 10_000 : 1_500;
+const CONCURRENT = FULL ? 10_000 : 4_500;
 const LANES = 16;
 const ROUNDS = FULL ? 5 : 3;
 const TIME_LIMIT_MS = FULL ? 30_000 : 8_000;

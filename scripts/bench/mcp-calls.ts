@@ -18,7 +18,7 @@ import { FULL } from "./stats.js";
 import { row, withTarget, progress, type Row } from "./report.js";
 
 export const LANES = 16;
-const COUNT = FULL ? 40_000 : 6_000;
+const COUNT = FULL ? 40_000 : 12_000;
 export const ROUNDS = FULL ? 5 : 3;
 /** Calls before measuring: V8 is still optimising the server for the first ~2,000 (RELAY notes in docs/performance.md). */
 export const WARMUP = 3_000;
