@@ -14,13 +14,22 @@ import { startNodeServer, type ServerProcess } from "./server-process.js";
 import { startHostServer } from "./host-process.js";
 import { writeCrls } from "./crl-files.js";
 import { row, soloRow, withTarget, progress, type Row } from "./report.js";
+import { interleave, medianOf } from "./rounds.js";
+import { FULL } from "./stats.js";
 
 const IDLE = 1_000;
+const ROUNDS = FULL ? 5 : 3;
 const STORE_CERTS = 100_000;
 const MB = 1024 * 1024;
 
+interface Idle {
+  rss: number;
+  before: number;
+  perConnection: number;
+}
+
 /** Server RSS with IDLE idle connections open, and its growth per connection. */
-async function idleRss(server: ServerProcess, ca: BenchCa): Promise<{ rss: number; before: number; perConnection: number }> {
+async function idleRss(server: ServerProcess, ca: BenchCa): Promise<Idle> {
   try {
     const before = server.rssBytes();
     const sockets = await openIdleConnections(server.port, { cert: ca.agent.chainPem, key: ca.agent.keyPem, ca: ca.rootPem }, IDLE, 16);
@@ -57,11 +66,25 @@ async function storeMemory(ca: BenchCa): Promise<Row[]> {
 export async function memory(ca: BenchCa): Promise<Row[]> {
   const host = ca.files.hostDir;
   const spec = { chain: join(host, "chain.pem"), key: join(host, "key.pem"), clientCa: ca.files.root };
-  progress(`memory: ${IDLE} idle mTLS connections`);
-  const base = await idleRss(await startNodeServer("node https", { kind: "https", ...spec }), ca);
-  const ours = await idleRss(await startHostServer("ztmcp", ca, { crls: writeCrls(ca, 0) }), ca);
-  const fastify = await idleRss(await startNodeServer("fastify only", { kind: "fastify-plain", ...spec }), ca);
-  const sdk = await idleRss(await startNodeServer("fastify + SDK loaded", { kind: "fastify-sdk", ...spec }), ca);
+  const starters: [string, () => Promise<ServerProcess>][] = [
+    ["node https", () => startNodeServer("node https", { kind: "https", ...spec })],
+    ["ztmcp", () => startHostServer("ztmcp", ca, { crls: writeCrls(ca, 0) })],
+    ["fastify only", () => startNodeServer("fastify only", { kind: "fastify-plain", ...spec })],
+    ["fastify + SDK loaded", () => startNodeServer("fastify + SDK loaded", { kind: "fastify-sdk", ...spec })],
+  ];
+  progress(`memory: ${IDLE} idle mTLS connections, a fresh process of each server per round, ${ROUNDS} interleaved rounds`);
+  // One process's RSS moves by several MB run to run (when V8 and malloc happen to grow): each
+  // contender's figure is the median of ROUNDS fresh processes, started in interleaved order.
+  const measured = await interleave(
+    starters.map(([name]) => name),
+    ROUNDS,
+    async (name) => idleRss(await starters.find(([n]) => n === name)![1](), ca),
+  );
+  const median = (name: string): Idle => {
+    const runs = measured.get(name)!;
+    return { rss: medianOf(runs, (r) => r.rss), before: medianOf(runs, (r) => r.before), perConnection: medianOf(runs, (r) => r.perConnection) };
+  };
+  const [base, ours, fastify, sdk] = ["node https", "ztmcp", "fastify only", "fastify + SDK loaded"].map(median) as [Idle, Idle, Idle, Idle];
   const above = (a: { rss: number; before: number }, b: { rss: number; before: number }): string =>
     `before any connection: ${(a.before / MB).toFixed(0)} vs ${(b.before / MB).toFixed(0)} MB; the connections: ${((a.rss - a.before) / MB).toFixed(0)} vs ${((b.rss - b.before) / MB).toFixed(0)} MB`;
   const rows = [
