@@ -83,8 +83,13 @@ export class HandshakeGate {
   /** Refused connections still being answered: dropped at once when the host stops. */
   readonly #refusing = new Set<() => void>();
 
+  /** The gate's lines name every field they carry (none a secret): no redaction pass, which
+   * walks every field for the logger's wildcard paths (see request-log.ts). */
+  readonly #log: Logger;
+
   constructor(private readonly o: GateOptions) {
     this.#now = o.now ?? Date.now;
+    this.#log = o.log.child({}, { redact: [] });
   }
 
   /**
@@ -167,6 +172,35 @@ export class HandshakeGate {
       ({ reason, intermediateSerial } = this.#judge(cert, identity, now));
       if (reason === undefined && !this.o.connections.admit(identity.spiffeId ?? identity.fingerprint, socket)) reason = "too_many_connections";
     }
+    if (reason === undefined && identity) {
+      this.stats.accepted++;
+      (socket as TLSSocket & Marked)[PEER] = { identity, intermediateSerial };
+      // One flat literal, the fields in the order of the rejected line: spreading `base` and the
+      // certificate's fields into a new object cost more than serializing the line (~12 µs).
+      this.#log.info(
+        {
+          event: base.event,
+          remoteAddress: base.remoteAddress,
+          remotePort: base.remotePort,
+          tlsVersion: base.tlsVersion,
+          cipher: base.cipher,
+          resumed: base.resumed,
+          durationMs: base.durationMs,
+          outcome: "accepted",
+          subject: identity.subject,
+          spiffeId: identity.spiffeId,
+          serial: identity.serial,
+          fingerprint: identity.fingerprint,
+          issuer: identity.issuer,
+          notBefore: identity.notBefore.toISOString(),
+          notAfter: identity.notAfter.toISOString(),
+          roles: identity.certRoles,
+        },
+        "handshake accepted",
+      );
+      this.o.onOutcome?.("accepted", undefined);
+      return true;
+    }
     const presented = identity && {
       subject: identity.subject,
       spiffeId: identity.spiffeId,
@@ -177,13 +211,6 @@ export class HandshakeGate {
       notAfter: identity.notAfter.toISOString(),
       roles: identity.certRoles,
     };
-    if (reason === undefined && identity) {
-      this.stats.accepted++;
-      (socket as TLSSocket & Marked)[PEER] = { identity, intermediateSerial };
-      this.o.log.info({ ...base, outcome: "accepted", ...presented }, "handshake accepted");
-      this.o.onOutcome?.("accepted", undefined);
-      return true;
-    }
     reason ??= "verify_failed";
     this.stats.rejected++;
     const address = socket.remoteAddress;
@@ -192,7 +219,7 @@ export class HandshakeGate {
     const lockedUntil = blamesCertificate && address !== undefined ? this.o.lockout.lockedUntil(address, now) : undefined;
     const told = lockedUntil === undefined ? reason : "locked_out";
     if (lockedUntil !== undefined) this.stats.lockedOut++;
-    this.o.log.warn(
+    this.#log.warn(
       {
         ...base,
         outcome: "rejected",
@@ -217,7 +244,7 @@ export class HandshakeGate {
     this.stats.rejected++;
     const reason = err.code === "ERR_TLS_HANDSHAKE_TIMEOUT" ? "handshake_timeout" : "protocol_error";
     const origin = this.#originOf(socket);
-    this.o.log.warn(
+    this.#log.warn(
       {
         event: "tls.handshake",
         outcome: "rejected",
@@ -225,7 +252,7 @@ export class HandshakeGate {
         remoteAddress: socket.remoteAddress ?? origin?.remoteAddress,
         remotePort: socket.remotePort ?? origin?.remotePort,
         error: err.code ?? err.message,
-        durationMs: this.#elapsedMs(origin),
+        durationMs: this.#elapsedMs(this.#originOf(socket)),
       },
       "handshake failed",
     );
@@ -239,7 +266,7 @@ export class HandshakeGate {
     if (address === undefined) return;
     const lockout = this.o.lockout;
     if (lockout.recordFailure(address, now)) {
-      this.o.log.warn(
+      this.#log.warn(
         { event: "tls.lockout", action: "locked", remoteAddress: address, threshold: lockout.options.threshold, windowMs: lockout.options.windowMs, coolDownMs: lockout.options.coolDownMs },
         "too many refused certificates: address locked out (valid certificates are still admitted)",
       );
