@@ -151,14 +151,17 @@ export class HandshakeGate {
   #onSecureConnection(socket: TLSSocket): boolean {
     const now = this.#now();
     const cert = PeerCertificate.of(socket);
+    const origin = this.#originOf(socket);
+    // The peer address read at `connection` from the raw socket: the TLS socket's own getters
+    // would ask the kernel again (getpeername through the TLS wrap, ~15 µs) for the same answer.
     const base = {
       event: "tls.handshake",
-      remoteAddress: socket.remoteAddress,
-      remotePort: socket.remotePort,
+      remoteAddress: origin?.remoteAddress ?? socket.remoteAddress,
+      remotePort: origin?.remotePort ?? socket.remotePort,
       tlsVersion: socket.getProtocol(),
       cipher: socket.getCipher().name,
       resumed: socket.isSessionReused() || undefined,
-      durationMs: this.#elapsedMs(this.#originOf(socket)),
+      durationMs: this.#elapsedMs(origin),
     };
     let reason: string | undefined;
     let identity: Identity | undefined;
@@ -252,7 +255,7 @@ export class HandshakeGate {
         remoteAddress: socket.remoteAddress ?? origin?.remoteAddress,
         remotePort: socket.remotePort ?? origin?.remotePort,
         error: err.code ?? err.message,
-        durationMs: this.#elapsedMs(this.#originOf(socket)),
+        durationMs: this.#elapsedMs(origin),
       },
       "handshake failed",
     );
