@@ -88,9 +88,18 @@ export class RequestGuard {
     this.#now = d.now ?? Date.now;
   }
 
+  /**
+   * The same, per certificate: a client that opens a connection per request (a handshake each)
+   * does not rebuild its caller every time. Keyed by the identity object, which the gate's cache
+   * shares among a certificate's connections: few entries, dropped with the identity.
+   */
+  readonly #byIdentity = new WeakMap<Identity, Cached>();
+
   #caller(peer: WithCaller, policy: Policy): Cached {
     const hit = peer[CALLER];
     if (hit?.policy === policy) return hit;
+    const shared = this.#byIdentity.get(peer.identity);
+    if (shared?.policy === policy) return (peer[CALLER] = shared);
     const base = peer.identity;
     const roles = Object.freeze(effectiveRoles(policy, base.certRoles, base.spiffeId));
     const identity: Identity = Object.freeze({ ...base, roles });
@@ -103,6 +112,7 @@ export class RequestGuard {
     };
     const cached = { policy, identity, authInfo, rateLimit: rateLimitFor(policy, roles) };
     peer[CALLER] = cached;
+    this.#byIdentity.set(base, cached);
     return cached;
   }
 
