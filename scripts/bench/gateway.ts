@@ -124,6 +124,8 @@ export async function gateway(ca: BenchCa): Promise<Row[]> {
     await runCallLoad(routed, WARMUP, TIME_LIMIT_MS);
     await runCallLoad(direct, WARMUP, TIME_LIMIT_MS);
     await startFloors(ca, tls, floors);
+    // Warmed again just before the rounds: the host sat idle while the floors started (rewarm in mcp-calls.ts).
+    for (const callers of [routed, direct, ...floors.map((f) => f.callers)]) await runCallLoad(callers, 1_000, TIME_LIMIT_MS);
     const seq: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
     const par: { routed: LoadResult[]; direct: LoadResult[] } = { routed: [], direct: [] };
     const cpu: { host: number[]; clients: number[] } = { host: [], clients: [] };

@@ -55,6 +55,15 @@ export async function measureRound(c: Contender, count = Math.ceil(COUNT / ROUND
   return { ...r, cpuPerCallUs: (cpu / r.calls) * 1e6 };
 }
 
+/**
+ * One unmeasured pass over every contender, just before the measured rounds: a server that sat
+ * idle while the others started and warmed (a minute, with many contenders) ran its first
+ * rounds 1.5–2.5× above its later ones here (its pages paged out, its code cold again).
+ */
+export async function rewarm(contenders: Iterable<Contender>, calls = 3_000): Promise<void> {
+  for (const c of contenders) await runCallLoad(c.callers, calls, TIME_LIMIT_MS);
+}
+
 export async function release(c: Contender): Promise<void> {
   for (const caller of c.callers) await caller.close().catch(() => undefined);
   await c.server.stop();
@@ -110,6 +119,7 @@ export async function mcpCalls(ca: BenchCa): Promise<Row[]> {
       const floor = await startNodeServer(name, { kind, chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
       contenders.set(name, await prepare(floor, () => rawMcpCaller(`https://127.0.0.1:${floor.port}/mcp`, tls)));
     }
+    await rewarm(contenders.values());
     const results = await interleave([...contenders.keys()], ROUNDS, (name) => measureRound(contenders.get(name)!));
     const [base, ours, oursSync, oursRevoked, oursSdk, sdkFloor, minFloor] = ["plain", "ztmcp", "ztmcp, sync log", "ztmcp 100k revoked", "ztmcp, SDK client", FLOOR, MIN_FLOOR].map((n) => summarize(results.get(n)!)) as [Measured, Measured, Measured, Measured, Measured, Measured, Measured];
     const [throughput, p50, p99, cpu] = callRows("mcp tools/call", ours, base, "fastify JSON route") as [Row, Row, Row, Row];
