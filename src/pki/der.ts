@@ -1,8 +1,8 @@
 // Just enough DER to build and read CRLs in linear time. @peculiar/x509's X509CrlGenerator is
 // quadratic in the number of entries (10k: 9.9 s, 100k: never finished; measured, DESIGN.md) and
 // asn1js needs minutes to parse 100k entries, so CRLs are assembled and walked here.
-// Everything else (certificates, CSRs, extensions) goes through @peculiar/x509.
-import * as asn1js from "asn1js";
+// Everything else (certificates, CSRs, extensions) goes through @peculiar/x509. No ASN.1 library
+// here: the host imports this module, and asn1js with @peculiar/asn1-schema is ~4 MB of its memory.
 
 export const TAG = {
   INTEGER: 0x02,
@@ -17,6 +17,8 @@ export const TAG = {
   CONTEXT_0: 0xa0,
   CONTEXT_3: 0xa3,
 } as const;
+
+export class DerError extends Error {}
 
 function lengthBytes(length: number): Buffer {
   if (length < 0x80) return Buffer.from([length]);
@@ -44,8 +46,18 @@ export function integerFromHex(hex: string): Buffer {
 
 export const integer = (n: number | bigint): Buffer => integerFromHex(BigInt(n).toString(16));
 
+/** An OBJECT IDENTIFIER's DER from its dotted form (arcs of any size: base 128, X.690 8.19). */
 export function oid(dotted: string): Buffer {
-  return Buffer.from(new asn1js.ObjectIdentifier({ value: dotted }).toBER());
+  if (!/^[0-2](\.(0|[1-9]\d*))+$/.test(dotted)) throw new DerError(`not a dotted OID: ${JSON.stringify(dotted)}`);
+  const arcs = dotted.split(".").map(BigInt);
+  if (arcs[0]! < 2n && arcs[1]! >= 40n) throw new DerError(`OID ${dotted}: the second arc must be below 40 under arc ${arcs[0]!}`);
+  const bytes: number[] = [];
+  for (const arc of [arcs[0]! * 40n + arcs[1]!, ...arcs.slice(2)]) {
+    const groups = [Number(arc & 0x7fn)];
+    for (let rest = arc >> 7n; rest > 0n; rest >>= 7n) groups.unshift(Number(rest & 0x7fn) | 0x80);
+    bytes.push(...groups);
+  }
+  return tlv(TAG.OID, Buffer.from(bytes));
 }
 
 /** YYYYMMDDHHMMSSZ: UTC, whole seconds. */
@@ -69,8 +81,6 @@ export interface Node {
   /** Offset just past the content. */
   end: number;
 }
-
-export class DerError extends Error {}
 
 export function readNode(buf: Buffer, offset: number, limit = buf.length): Node {
   if (offset + 2 > limit) throw new DerError(`truncated DER at ${offset}`);
@@ -111,8 +121,24 @@ export function readTime(buf: Buffer, node: Node): Date {
   return new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!));
 }
 
+/** The dotted form of an OBJECT IDENTIFIER node (base-128 arcs, minimal: X.690 8.19). */
 export function readOid(buf: Buffer, node: Node): string {
-  return (asn1js.fromBER(raw(buf, node)).result as asn1js.ObjectIdentifier).getValue();
+  const bytes = content(buf, node);
+  if (node.tag !== TAG.OID || bytes.length === 0 || (bytes[bytes.length - 1]! & 0x80) !== 0) throw new DerError(`not an OID at ${node.start}`);
+  const arcs: bigint[] = [];
+  let arc = 0n;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (arc === 0n && b === 0x80) throw new DerError(`OID arc with a leading zero group at ${node.start}`);
+    arc = (arc << 7n) | BigInt(b & 0x7f);
+    if ((b & 0x80) === 0) {
+      arcs.push(arc);
+      arc = 0n;
+    }
+  }
+  const first = arcs[0]!;
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
+  return [...head, ...arcs.slice(1)].join(".");
 }
 
 /** An INTEGER's value as uppercase hex without leading zero bytes. */

@@ -31,7 +31,7 @@ function rolesExtensionValue(certDer: Buffer): Buffer | undefined {
 
 export function certificateRoles(cert: X509Certificate): string[] {
   const value = rolesExtensionValue(cert.raw);
-  return value ? decodeRoles(new Uint8Array(value)) : [];
+  return value ? decodeRoles(value) : [];
 }
 
 function spiffeIdOf(cert: X509Certificate): string | undefined {
