@@ -1,5 +1,5 @@
 // A `tools/call` routed to an upstream, answered without the session's SDK Server: the request
-// is checked with the SDK's own schema, authorized by the same policy check, relayed by the
+// is checked with the SDK's own schema (its common shapes by hand first: call-shapes.ts), authorized by the same policy check, relayed by the
 // gateway, and its result checked and answered as the SDK's Server would (same result parse,
 // same error shape, nothing answered once cancelled). Issue 14 allows a gateway this: the SDK's
 // Protocol costs a routed call three schema guards, an AbortController, a closure-laden `extra`
@@ -15,11 +15,13 @@ import {
   type JSONRPCMessage,
   type JSONRPCRequest,
   type RequestId,
+  type Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { CallContext, Catalog } from "../../gateway/catalog.js";
 import type { Identity } from "../../policy/identity.js";
 import type { SessionTransport } from "./session-transport.js";
+import { isPlainCallParams, isPlainTextResult } from "./call-shapes.js";
 
 /** What the session server's handlers get from the SDK, as far as the policy check and the call context use it. */
 export interface RequestExtra {
@@ -46,6 +48,10 @@ export function relayedCalls(deps: RelayedCallDeps): (request: JSONRPCRequest, a
     const params = request.params as { name?: unknown; task?: unknown } | undefined;
     if (typeof params?.name !== "string" || params.task !== undefined) return false;
     if (deps.catalog.upstreamOf?.(params.name, "name") === undefined) return false;
+    if (isPlainCallParams(request.params)) {
+      void answer(deps, { method: "tools/call", params: request.params }, request.id, authInfo);
+      return true;
+    }
     const parsed = CallToolRequestSchema.safeParse(request);
     if (!parsed.success) return false;
     void answer(deps, parsed.data, request.id, authInfo);
@@ -68,14 +74,19 @@ async function answer(deps: RelayedCallDeps, request: CallToolRequest, id: Reque
     const { name, arguments: args } = request.params;
     const identity = deps.authorize(extra, name, args ?? {});
     const result = await deps.catalog.callTool(name, args, deps.context(extra, identity, signal));
-    const checked = CallToolResultSchema.safeParse(result);
-    if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${checked.error.message}`);
-    reply = { result: checked.data, jsonrpc: "2.0", id };
+    reply = { result: isPlainTextResult(result) ? result : checkedResult(result), jsonrpc: "2.0", id };
   } catch (e) {
     reply = { jsonrpc: "2.0", id, error: errorOf(e) };
   }
   // Cancelled, or ended by the host (certificate refused, client gone, session closed): as the SDK, nothing more is sent.
   if (!signal.aborted) await transport.send(reply);
+}
+
+/** The result as the SDK's Server returns it: parsed by CallToolResultSchema, or its error. */
+function checkedResult(result: unknown): Result {
+  const checked = CallToolResultSchema.safeParse(result);
+  if (!checked.success) throw new McpError(ErrorCode.InvalidParams, `Invalid tools/call result: ${checked.error.message}`);
+  return checked.data;
 }
 
 /** The JSON-RPC error the SDK's Protocol makes of a thrown handler error. */
