@@ -1,11 +1,11 @@
 // A `tools/call` routed to an upstream, answered without the session's SDK Server: the request
-// is checked with the SDK's own schema (its common shapes by hand first: call-shapes.ts), authorized by the same policy check, relayed by the
-// gateway, and its result checked and answered as the SDK's Server would (same result parse,
-// same error shape, nothing answered once cancelled). Issue 14 allows a gateway this: the SDK's
-// Protocol costs a routed call three schema guards, an AbortController, a closure-laden `extra`
-// and four promise hops, ~10–20% of the host's CPU for it (docs/performance.md). Everything
-// else (lifecycle, lists, built-in tools, task-augmented calls, requests the schema refuses)
-// still goes to the SDK Server, which answers them as before.
+// is checked with the SDK's own schema (its common shapes by hand first: call-shapes.ts),
+// authorized by the same policy check, relayed by the gateway, and its result checked and
+// answered as the SDK's Server would (same result parse, same error shape, nothing answered once
+// cancelled). Issue 14 allows a gateway this: the SDK's Protocol costs a routed call three schema
+// guards, an AbortController, a closure-laden `extra` and four promise hops, ~10–20% of the
+// host's CPU for it (docs/performance.md). Everything else (lifecycle, lists, built-in tools,
+// task-augmented calls, requests the schema refuses) still goes to the SDK Server, as before.
 import {
   CallToolRequestSchema,
   CallToolResultSchema,
