@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import type { CrlFiles } from "./crl-files.js";
 import { startNodeServer, type ServerProcess } from "./server-process.js";
+import { NODE_FLAGS } from "../../src/cli/node-flags.js";
 
 export interface HostRun {
   /** The CRLs its gate loads (an empty pair means "no CRL": nothing revoked). */
@@ -31,6 +32,7 @@ export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promis
       ...(run.logFile ? { logFile: run.logFile } : {}),
       ...(run.logWrites ? { logWrites: run.logWrites } : {}),
     },
-    run.nodeArgs,
+    // As `ztmcp serve` runs (src/cli/node-flags.ts), then the run's own.
+    [...NODE_FLAGS, ...(run.nodeArgs ?? [])],
   );
 }
