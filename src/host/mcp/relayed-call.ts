@@ -23,9 +23,9 @@ import type { Identity } from "../../policy/identity.js";
 import type { SessionTransport } from "./session-transport.js";
 import { isPlainCallParams, isPlainTextResult } from "./call-shapes.js";
 
-/** What the session server's handlers get from the SDK, as far as the policy check and the call context use it. */
+/** What the session server's handlers get from the SDK (and a relayed call from us), as far as the policy check and the call context use it. */
 export interface RequestExtra {
-  authInfo: AuthInfo;
+  authInfo?: AuthInfo | undefined;
   requestId: RequestId;
   signal: AbortSignal;
   _meta?: { progressToken?: string | number | undefined } | undefined;

@@ -17,7 +17,6 @@ import {
   ErrorCode,
   McpError,
   ReadResourceRequestSchema,
-  type RequestId,
 } from "@modelcontextprotocol/sdk/types.js";
 import { auditsArguments, authorize, type Capability } from "../../policy/authorize.js";
 import type { Policy } from "../../policy/policy.js";
@@ -26,7 +25,7 @@ import type { Identity } from "../../policy/identity.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
 import { VERSION } from "../../common/version.js";
 import type { SessionTransport } from "./session-transport.js";
-import { relayedCalls } from "./relayed-call.js";
+import { relayedCalls, type RequestExtra as Extra } from "./relayed-call.js";
 
 export const SERVER_INFO = { name: "ztmcp", version: VERSION } as const;
 
@@ -36,14 +35,6 @@ export interface SessionServerDeps {
   catalog: Catalog;
   policy: () => Policy;
   host: HostView;
-}
-
-interface Extra {
-  authInfo?: AuthInfo | undefined;
-  requestId: RequestId;
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number | undefined } | undefined;
-  sendNotification: (n: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
 }
 
 /** The caller as the connection established it (set by the route on every request). */
