@@ -14,6 +14,8 @@ export interface HostRun {
   /** Where its log lines go and how they are written (server-child.ts ServerSpec). */
   logFile?: string;
   logWrites?: "buffered" | "sync";
+  /** server-child.ts ServerSpec.build: the compiled build (default) or the sources through tsx. */
+  build?: "dist" | "src";
 }
 
 export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promise<ServerProcess> {
@@ -31,6 +33,7 @@ export function startHostServer(name: string, ca: BenchCa, run: HostRun): Promis
       ...(run.gatewayConfig ? { gatewayConfig: run.gatewayConfig } : {}),
       ...(run.logFile ? { logFile: run.logFile } : {}),
       ...(run.logWrites ? { logWrites: run.logWrites } : {}),
+      ...(run.build ? { build: run.build } : {}),
     },
     // As `ztmcp serve` runs (src/cli/node-flags.ts), then the run's own.
     [...NODE_FLAGS, ...(run.nodeArgs ?? [])],

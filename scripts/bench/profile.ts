@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import type { BenchCa } from "./bench-ca.js";
 import { writeCrls } from "./crl-files.js";
 import { startHostServer } from "./host-process.js";
+import { startGatewayFloor, startGatewayHost } from "./gateway.js";
 import { rawMcpCaller } from "./mcp-client.js";
 import { LANES, measureRound, prepare, release } from "./mcp-calls.js";
 import { plainRouteCaller, type Caller } from "./call-load.js";
@@ -120,7 +121,16 @@ export async function profileMcp(ca: BenchCa): Promise<Row[]> {
   const hostDir = ca.files.hostDir;
   const plain = await startNodeServer("fastify route profiled", { kind: "fastify-plain", chain: join(hostDir, "chain.pem"), key: join(hostDir, "key.pem"), clientCa: ca.files.root });
   const base = await profileServer("the plain fastify route", plain, () => Promise.resolve(plainRouteCaller(`https://127.0.0.1:${plain.port}`, tls)), join(dir, "plain-route.cpuprofile"));
-  writeFileSync(join(OUT, "mcp-profile.txt"), `${ours.text}\n${base.text}`);
-  process.stderr.write(`${ours.text}\n${base.text}`);
-  return [{ ...row("profile", "server CPU per call, profiler on", "µs", "lower", ours.cpuPerCallUs, base.cpuPerCallUs, "fastify JSON route"), note: "summaries in .bench/mcp-profile.txt" }];
+  // The routed call (target 2's path), next to the bare relay floor in front of the same upstream.
+  const gateway = await startGatewayHost("ztmcp gateway profiled", ca);
+  const routed = await profileServer("the gateway routing everything__echo", gateway, () => rawMcpCaller(`https://127.0.0.1:${gateway.port}/mcp`, tls, "everything__echo", { message: "hello" }), join(dir, "gateway-routed-call.cpuprofile"));
+  const relay = await startGatewayFloor("fastify relay floor profiled", "fastify-relay", ca);
+  const floor = await profileServer("the fastify relay floor", relay, () => rawMcpCaller(`https://127.0.0.1:${relay.port}/mcp`, tls, "everything__echo", { message: "hello" }), join(dir, "relay-floor.cpuprofile"));
+  const text = [ours, base, routed, floor].map((p) => p.text).join("\n");
+  writeFileSync(join(OUT, "mcp-profile.txt"), text);
+  process.stderr.write(text);
+  return [
+    { ...row("profile", "server CPU per call, profiler on", "µs", "lower", ours.cpuPerCallUs, base.cpuPerCallUs, "fastify JSON route"), note: "summaries in .bench/mcp-profile.txt" },
+    row("profile", "gateway CPU per routed call, profiler on", "µs", "lower", routed.cpuPerCallUs, floor.cpuPerCallUs, "fastify relay floor"),
+  ];
 }

@@ -17,6 +17,7 @@ import { writeChart } from "./chart.js";
 import { FULL } from "./stats.js";
 import { profileMcp } from "./profile.js";
 import { onlineCaBench } from "./online-ca.js";
+import { assertFreshBuild } from "./fresh-build.js";
 import { formatTable, writeJson, progress, unavailable, type Row } from "./report.js";
 import type { BenchCa } from "./bench-ca.js";
 
@@ -40,6 +41,7 @@ const scenarios: Scenario[] = [
 
 async function main(): Promise<void> {
   const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+  assertFreshBuild();
   const started = Date.now();
   const load = loadavg().map((l) => l.toFixed(1)).join(" ");
   const ca = await createBenchCa();

@@ -29,14 +29,23 @@ export interface ServerSpec {
   logWrites?: "buffered" | "sync";
   /** The gateway floors ("…-gateway", "fastify-relay"): the stdio upstream they spawn (gateway.ts upstreamCommand). */
   upstream?: { command: string; args: string[] };
+  /** kind "host": the compiled build `ztmcp serve` runs (default, `make bench` builds it first), or
+   * the TypeScript sources through tsx ("src"). tsx's output names every closure with a `__name()`
+   * call, which costs a routed call ~8 KB of promoted garbage: not what users run. */
+  build?: "dist" | "src";
 }
 
 /** Every role may call every tool, without a rate limit: the bench measures the path, not the policy. */
 const BENCH_POLICY = { trustDomain: "mesh.local", roles: { reader: { tools: ["*"], maxTtl: "24h" } }, subjects: [] };
 
+/** A module of the host, from the build the spec names (same code, same types). */
+function hostModule<T>(spec: ServerSpec, path: string): Promise<T> {
+  return import(`../../${spec.build === "src" ? "src" : "dist"}/${path}`) as Promise<T>;
+}
+
 async function startZtmcpHost(spec: ServerSpec): Promise<number> {
-  const { startHost } = await import("../../src/host/host.js");
-  const { createLogger, bufferedDestination } = await import("../../src/common/log.js");
+  const { startHost } = await hostModule<typeof import("../../src/host/host.js")>(spec, "host/host.js");
+  const { createLogger, bufferedDestination } = await hostModule<typeof import("../../src/common/log.js")>(spec, "common/log.js");
   const { pino } = await import("pino");
   // The host logs every handshake and request at `info`, as in production.
   const file = spec.logFile ?? "/dev/null";
@@ -44,8 +53,8 @@ async function startZtmcpHost(spec: ServerSpec): Promise<number> {
   const log = createLogger({ level: "info", destination });
   let catalog;
   if (spec.gatewayConfig) {
-    const { loadGateway } = await import("../../src/gateway/gateway.js");
-    const { builtinCatalog } = await import("../../src/gateway/builtin-tools.js");
+    const { loadGateway } = await hostModule<typeof import("../../src/gateway/gateway.js")>(spec, "gateway/gateway.js");
+    const { builtinCatalog } = await hostModule<typeof import("../../src/gateway/builtin-tools.js")>(spec, "gateway/builtin-tools.js");
     catalog = await loadGateway(spec.gatewayConfig, builtinCatalog(), log);
   }
   const host = await startHost({
@@ -116,18 +125,29 @@ async function start(spec: ServerSpec): Promise<number> {
 }
 
 // Profiles only the steady state (after warm-up), which `node --cpu-prof` cannot: it would be
-// dominated by module loading. Same .cpuprofile format.
+// dominated by module loading. Same .cpuprofile format. BENCH_HEAP_PROFILE=allocations|survivors
+// takes V8's sampling heap profile instead (.heapprofile): "survivors" keeps only what outlived a
+// scavenge, i.e. what V8 promotes and a full GC later pays for (how the tsx cost was found).
 let profiler: Session | undefined;
+const heap = process.env.BENCH_HEAP_PROFILE;
 process.on("message", (m: unknown) => {
+  const done = (key: string, value: string): void => void process.send?.({ [key]: value });
   if (m === "profile-start") {
     profiler = new Session();
     profiler.connect();
-    profiler.post("Profiler.enable", () => profiler!.post("Profiler.start", () => process.send?.({ profiling: true })));
+    const session = profiler;
+    if (heap) {
+      const sampling = { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: heap !== "survivors" };
+      session.post("HeapProfiler.enable", () => session.post("HeapProfiler.startSampling", sampling, () => done("profiling", "ok")));
+    } else session.post("Profiler.enable", () => session.post("Profiler.start", () => done("profiling", "ok")));
   } else if (typeof m === "object" && m !== null && "profileStopTo" in m) {
-    profiler?.post("Profiler.stop", (err, { profile }) => {
-      if (!err) writeFileSync((m as { profileStopTo: string }).profileStopTo, JSON.stringify(profile));
-      process.send?.({ profiled: err ? err.message : "ok" });
-    });
+    const file = (m as { profileStopTo: string }).profileStopTo;
+    const write = (err: Error | null, profile: unknown): void => {
+      if (!err) writeFileSync(file, JSON.stringify(profile));
+      done("profiled", err ? err.message : "ok");
+    };
+    if (heap) profiler?.post("HeapProfiler.stopSampling", (err, r) => write(err, r.profile));
+    else profiler?.post("Profiler.stop", (err, r) => write(err, r.profile));
   }
 });
 
