@@ -4,7 +4,7 @@
 // holds `__`: that shape belongs to upstream tools (`<upstream>__<tool>`), which the default
 // operator role reaches with `*__*` without reaching ztmcp_sessions.
 import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
-import type { CallContext, Catalog } from "./catalog.js";
+import type { CallContext, CallSignal, Catalog } from "./catalog.js";
 import { unknownItem } from "./names.js";
 
 const MAX_WAIT_MS = 30_000;
@@ -51,7 +51,7 @@ function integerArg(args: Record<string, unknown> | undefined, name: string, max
   return v;
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: CallSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const cancelled = new McpError(ErrorCode.ConnectionClosed, "cancelled");
     if (signal.aborted) {

@@ -16,10 +16,21 @@ import type { CallerSession } from "./caller-link.js";
 
 export type { CallerSession } from "./caller-link.js";
 
+/**
+ * What a call's work needs of an AbortSignal, and all a relayed call is given (an AbortSignal
+ * has it too): whether the request has ended, why, and a listener run once when it does.
+ */
+export interface CallSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: "abort", listener: () => void, options?: { once: true }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 export interface CallContext {
   identity: Identity;
   /** Aborted when the client cancels (notifications/cancelled) or the session closes. */
-  signal: AbortSignal;
+  signal: CallSignal;
   /** Set when the client asked for progress (params._meta.progressToken). */
   onProgress?: (progress: { progress: number; total?: number; message?: string }) => void;
   /** The caller's JSON-RPC id for this request (a per-session upstream's questions to the caller ride on its stream). */

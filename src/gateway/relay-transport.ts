@@ -16,6 +16,7 @@ import {
   type Progress,
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
+import type { CallSignal } from "./catalog.js";
 
 /** What a relayed call needs: the Client's RequestOptions that the relay honours, and a total bound. */
 export interface RelayOptions {
@@ -23,7 +24,7 @@ export interface RelayOptions {
   timeout: number;
   /** How long the call may take in all, however often it reports progress. */
   totalTimeout: number;
-  signal?: AbortSignal | undefined;
+  signal?: CallSignal | undefined;
   onprogress?: ((progress: Progress) => void) | undefined;
 }
 

@@ -18,7 +18,7 @@ import {
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import type { CallContext, Catalog } from "../../gateway/catalog.js";
+import type { CallContext, CallSignal, Catalog } from "../../gateway/catalog.js";
 import type { Identity } from "../../policy/identity.js";
 import type { SessionTransport } from "./session-transport.js";
 import { isPlainCallParams, isPlainTextResult } from "./call-shapes.js";
@@ -27,7 +27,7 @@ import { isPlainCallParams, isPlainTextResult } from "./call-shapes.js";
 export interface RequestExtra {
   authInfo?: AuthInfo | undefined;
   requestId: RequestId;
-  signal: AbortSignal;
+  signal: CallSignal;
   _meta?: { progressToken?: string | number | undefined } | undefined;
   sendNotification: (n: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; total?: number; message?: string } }) => Promise<void>;
 }
@@ -38,7 +38,7 @@ export interface RelayedCallDeps {
   transport: SessionTransport;
   /** The session server's policy check: records the decision for the audit line, throws when denied. */
   authorize: (extra: RequestExtra, name: string, args: Record<string, unknown>) => Identity;
-  context: (extra: RequestExtra, identity: Identity, signal: AbortSignal) => CallContext;
+  context: (extra: RequestExtra, identity: Identity, signal: CallSignal) => CallContext;
 }
 
 /** The session transport's `intercept`: takes the routed tools/call it can answer, leaves the rest to the SDK. */

@@ -19,6 +19,8 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { sseEvent, type HttpExchange, type Verdict } from "../http/http-exchange.js";
 import { RPC } from "../../common/jsonrpc-errors.js";
+import type { CallSignal } from "../../gateway/catalog.js";
+import { RequestEnd } from "./request-end.js";
 import { isReply, isSdkRequest, looksLikeRequest, malformed, targetOf, withoutSdkPrefix } from "./jsonrpc-shapes.js";
 
 /** What the host wants to know about each finished request (for the `mcp.request` event). */
@@ -55,8 +57,8 @@ interface Pending {
   startedAt: bigint;
   auth: AuthInfo | undefined;
   decision?: Decided;
-  /** Made on demand (signalFor): aborted when the host ends the request itself. */
-  abort?: AbortController;
+  /** Made on demand (signalFor, ownSignal): ended when the host ends the request itself. */
+  end?: RequestEnd;
 }
 
 export class SessionTransport implements Transport {
@@ -169,20 +171,20 @@ export class SessionTransport implements Transport {
    * The signal a handler's work for request `id` stops on: the SDK's own (client cancelled,
    * session closed) or the host ending the request (certificate refused, client gone).
    */
-  signalFor(id: RequestId, sdk: AbortSignal): AbortSignal {
+  signalFor(id: RequestId, sdk: CallSignal): CallSignal {
     const p = this.#pending.get(id);
     if (!p) return sdk;
-    const abort = (p.abort ??= new AbortController());
-    if (sdk.aborted) abort.abort(sdk.reason);
-    else sdk.addEventListener("abort", () => abort.abort(sdk.reason), { once: true });
-    return abort.signal;
+    const end = (p.end ??= new RequestEnd());
+    if (sdk.aborted) end.abort(sdk.reason);
+    else sdk.addEventListener("abort", () => end.abort(sdk.reason), { once: true });
+    return end;
   }
 
   /** The signal of request `id` when the host handles it itself (intercept): aborted as signalFor's is, and when the client cancels it or the session closes. */
-  ownSignal(id: RequestId): AbortSignal {
+  ownSignal(id: RequestId): CallSignal {
     const p = this.#pending.get(id);
     if (!p) return AbortSignal.abort(new Error("no such request in flight"));
-    return (p.abort ??= new AbortController()).signal;
+    return (p.end ??= new RequestEnd());
   }
 
   /** Ends the requests whose connection's certificate is refused now (a CRL reload, its expiry); returns how many. */
@@ -203,7 +205,7 @@ export class SessionTransport implements Transport {
       const p = this.#pending.get(id);
       if (p?.exchange !== exchange) continue;
       this.#pending.delete(id);
-      p.abort?.abort(new Error(`client certificate refused: ${verdict}`));
+      p.end?.abort(new Error(`client certificate refused: ${verdict}`));
       exchange.complete(id, { jsonrpc: "2.0", id, error: { code: RPC.CERTIFICATE_REFUSED, message: `client certificate refused: ${verdict}` } });
       this.onCompleted({ id, method: p.method, target: p.target, startedAt: p.startedAt, decision: "deny", reason: verdict, errorCode: RPC.CERTIFICATE_REFUSED, auth: p.auth, auditArguments: p.decision?.auditArguments });
       ended++;
@@ -264,7 +266,7 @@ export class SessionTransport implements Transport {
     if (!p) return;
     this.#pending.delete(id);
     p.exchange.forget(id);
-    p.abort?.abort(new Error("cancelled by the client"));
+    p.end?.abort(new Error("cancelled by the client"));
   }
 
   /** The client went away: nobody waits for these replies, so their work stops too (an upstream call is cancelled). */
@@ -273,7 +275,7 @@ export class SessionTransport implements Transport {
       const p = this.#pending.get(id);
       if (p?.exchange !== exchange) continue;
       this.#pending.delete(id);
-      p.abort?.abort(new Error("client disconnected"));
+      p.end?.abort(new Error("client disconnected"));
     }
   }
 
@@ -282,7 +284,7 @@ export class SessionTransport implements Transport {
     this.#closed = true;
     for (const [id, p] of this.#pending) {
       p.exchange.abort(404, { jsonrpc: "2.0", id, error: { code: RPC.UNKNOWN_SESSION, message: "session closed" } });
-      p.abort?.abort(new Error("session closed"));
+      p.end?.abort(new Error("session closed"));
     }
     this.#pending.clear();
     this.endStream();
