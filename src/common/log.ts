@@ -7,6 +7,7 @@
 // (which also runs after an uncaught exception or an unhandled rejection) and on SIGTERM, SIGINT
 // and SIGHUP. Only a SIGKILL or a crash of the runtime itself can lose the last ≤100 ms.
 import { pino, type Logger, type DestinationStream } from "pino";
+import { LineBatch } from "./line-batch.js";
 
 export type { Logger };
 
@@ -23,10 +24,8 @@ export interface BufferOptions {
   flushIntervalMs?: number;
 }
 
-type SonicBoom = ReturnType<typeof pino.destination>;
-
 const SIGNALS: NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
-const buffered = new Set<SonicBoom>();
+const buffered = new Set<LineBatch>();
 let hooksInstalled = false;
 
 function flushAll(): void {
@@ -58,24 +57,21 @@ function installHooks(): void {
 }
 
 /**
- * A destination writing synchronously in batches: one write(2) per `minBytes` (never an
- * asynchronous write left in flight at exit), flushed every `flushIntervalMs` and when the
- * process ends (see the top of this file).
+ * A destination writing synchronously in batches (line-batch.ts): one write(2) per `minBytes`
+ * (never an asynchronous write left in flight at exit), flushed every `flushIntervalMs` and when
+ * the process ends (see the top of this file).
  */
-export function bufferedDestination(target: number | string, options: BufferOptions = {}): SonicBoom {
-  const destination = pino.destination({
-    ...(typeof target === "number" ? { fd: target } : { dest: target }),
-    sync: true,
-    minLength: options.minBytes ?? 4096,
-    periodicFlush: options.flushIntervalMs ?? 100,
-  });
-  buffered.add(destination);
-  destination.on("close", () => buffered.delete(destination));
+export function bufferedDestination(target: number | string, options: BufferOptions = {}): LineBatch {
+  const writer = pino.destination({ ...(typeof target === "number" ? { fd: target } : { dest: target }), sync: true });
+  const batch = new LineBatch(writer, options.minBytes ?? 4096);
+  // Unref'd: a pending flush never keeps the process alive (the exit hook writes what is left).
+  setInterval(() => batch.flush(), options.flushIntervalMs ?? 100).unref();
+  buffered.add(batch);
   installHooks();
-  return destination;
+  return batch;
 }
 
-let stderr: SonicBoom | undefined;
+let stderr: LineBatch | undefined;
 
 export function createLogger(options: LogOptions = {}): Logger {
   return pino(

@@ -2,7 +2,7 @@
 // ends the way argv[2] says; log.test.ts checks the line is in the file its stderr points at.
 // The flush interval is an hour, so only the end-of-process hooks can have written the line.
 // Usage: node --import tsx test/helpers/log-child.ts <sigterm|sigterm-handled|exit|throw|reject|interval>
-import { once } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fstatSync } from "node:fs";
 import { bufferedDestination, createLogger } from "../../src/common/log.js";
 
@@ -38,12 +38,8 @@ switch (mode) {
     void Promise.reject(new Error("boom"));
     break;
   case "interval":
-    {
-      // The interval's timer does not keep a process alive; this bounded one does, meanwhile.
-      const bound = setTimeout(() => process.exit(9), 10_000);
-      await once(destination, "write");
-      clearTimeout(bound);
-    }
+    // The interval's timer does not keep a process alive; this bounded wait does, meanwhile.
+    for (let waited = 0; fstatSync(2).size === 0 && waited < 10_000; waited += 10) await sleep(10);
     process.stdout.write(`written ${pending} ${fstatSync(2).size > 0}\n`);
     process.exit(0);
 }
