@@ -1,7 +1,7 @@
 # ztmcp: every target installs what it needs, so each works on a fresh clone.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-ZTMCP := node --max-semi-space-size=2 dist/cli/bin.js
+ZTMCP := node --max-semi-space-size=4 dist/cli/bin.js
 CA_DIR ?= ca
 CERTS_DIR ?= certs
 NAME ?=

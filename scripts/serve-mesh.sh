@@ -5,7 +5,7 @@
 # its own short-lived certificate. Ctrl-C stops both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ztmcp() { node --max-semi-space-size=2 dist/cli/bin.js --ca-dir "$CA_DIR" --certs-dir "$CERTS_DIR" "$@"; }
+ztmcp() { node --max-semi-space-size=4 dist/cli/bin.js --ca-dir "$CA_DIR" --certs-dir "$CERTS_DIR" "$@"; }
 CA_DIR=${CA_DIR:-ca} CERTS_DIR=${CERTS_DIR:-certs}
 HOST=${HOST:-127.0.0.1} PORT=${PORT:-8443} CA_PORT=${CA_PORT:-9443} METRICS_PORT=${METRICS_PORT:-9464}
 HOST_TTL=${HOST_TTL:-10m}
