@@ -28,11 +28,28 @@ export interface RelayOptions {
   onprogress?: ((progress: Progress) => void) | undefined;
 }
 
-interface Relayed {
-  resolve: (result: Result) => void;
-  reject: (error: Error) => void;
-  onprogress: ((progress: Progress) => void) | undefined;
-  restart: () => void;
+/** One relayed call in flight: how it ends, and when it expires. */
+class Relayed {
+  /** The upstream may stay silent until then: moved on by each progress notification. */
+  silentUntil: number;
+  /** Cancels the call when the caller's request ends: added to its signal, removed when settled. */
+  readonly onAbort: () => void;
+
+  constructor(
+    readonly id: string,
+    readonly resolve: (result: Result) => void,
+    readonly reject: (error: Error) => void,
+    readonly options: RelayOptions,
+    readonly deadline: number,
+    cancel: (call: Relayed, reason: unknown) => void,
+  ) {
+    this.silentUntil = Date.now() + options.timeout;
+    this.onAbort = () => cancel(this, options.signal?.reason);
+  }
+
+  get expiresAt(): number {
+    return Math.min(this.silentUntil, this.deadline);
+  }
 }
 
 const CLOSED = (): McpError => new McpError(ErrorCode.ConnectionClosed, "Connection closed");
@@ -45,6 +62,9 @@ export class RelayTransport implements Transport {
   readonly #relayed = new Map<string, Relayed>();
   #next = 0;
   #closed = false;
+  /** One timer for every call's expiry, armed for the earliest (a timer per call cost each ~0.3 KB). */
+  #expiry: NodeJS.Timeout | undefined;
+  #expiryAt = Infinity;
 
   constructor(inner: Transport) {
     this.#inner = inner;
@@ -54,8 +74,7 @@ export class RelayTransport implements Transport {
     inner.onerror = (error) => this.onerror?.(error);
     inner.onclose = () => {
       this.#closed = true;
-      for (const call of this.#relayed.values()) call.reject(CLOSED());
-      this.#relayed.clear();
+      for (const call of [...this.#relayed.values()]) this.#settle(call).reject(CLOSED());
       this.onclose?.();
     };
   }
@@ -95,49 +114,57 @@ export class RelayTransport implements Transport {
     if (signal?.aborted) return Promise.reject(cancelError(signal.reason));
     const id = `r${String(this.#next++)}`;
     const withToken = options.onprogress ? { ...params, _meta: { ...(params._meta as object | undefined), progressToken: id } } : params;
-    const deadline = Date.now() + options.totalTimeout;
     return new Promise<Result>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const end = (): void => {
-        this.#relayed.delete(id);
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      // As the SDK's Protocol does: the upstream is told, the caller gets the reason (an McpError as is).
-      const cancel = (reason: unknown): void => {
-        end();
-        this.#inner.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason: String(reason) } }).catch((e: unknown) => this.onerror?.(e as Error));
-        reject(cancelError(reason));
-      };
-      const onAbort = (): void => cancel(signal?.reason);
-      // One timer for both bounds: the silence allowed, cut short by the total deadline.
-      const expire = (): void => {
-        if (Date.now() >= deadline) cancel(new McpError(ErrorCode.RequestTimeout, "Request exceeded its total timeout", { totalTimeout: options.totalTimeout }));
-        else cancel(new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: options.timeout }));
-      };
-      const restart = (): void => {
-        clearTimeout(timer);
-        timer = setTimeout(expire, Math.max(0, Math.min(options.timeout, deadline - Date.now())));
-      };
-      this.#relayed.set(id, {
-        resolve: (r) => {
-          end();
-          resolve(r);
-        },
-        reject: (e) => {
-          end();
-          reject(e);
-        },
-        onprogress: options.onprogress,
-        restart,
-      });
-      signal?.addEventListener("abort", onAbort, { once: true });
-      restart();
+      const call = new Relayed(id, resolve, reject, options, Date.now() + options.totalTimeout, (c, reason) => this.#cancel(c, reason));
+      this.#relayed.set(id, call);
+      signal?.addEventListener("abort", call.onAbort, { once: true });
+      this.#armExpiry(call.expiresAt);
       this.#inner.send({ jsonrpc: "2.0", id, method, params: withToken }).catch((e: unknown) => {
-        end();
-        reject(e instanceof Error ? e : new Error(String(e)));
+        if (this.#relayed.get(id) === call) this.#settle(call).reject(e instanceof Error ? e : new Error(String(e)));
       });
     });
+  }
+
+  /** Takes a call out of flight; returns it, for its promise to be settled. */
+  #settle(call: Relayed): Relayed {
+    this.#relayed.delete(call.id);
+    call.options.signal?.removeEventListener("abort", call.onAbort);
+    if (this.#relayed.size === 0) this.#disarmExpiry();
+    return call;
+  }
+
+  /** As the SDK's Protocol does: the upstream is told, the caller gets the reason (an McpError as is). */
+  #cancel(call: Relayed, reason: unknown): void {
+    if (this.#relayed.get(call.id) !== call) return;
+    this.#settle(call);
+    this.#inner.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: call.id, reason: String(reason) } }).catch((e: unknown) => this.onerror?.(e as Error));
+    call.reject(cancelError(reason));
+  }
+
+  #armExpiry(at: number): void {
+    if (at >= this.#expiryAt) return;
+    clearTimeout(this.#expiry);
+    this.#expiryAt = at;
+    this.#expiry = setTimeout(() => this.#expire(), Math.max(0, at - Date.now()));
+  }
+
+  #disarmExpiry(): void {
+    clearTimeout(this.#expiry);
+    this.#expiry = undefined;
+    this.#expiryAt = Infinity;
+  }
+
+  /** Cancels every call past its silence or total bound, then re-arms for the earliest left. */
+  #expire(): void {
+    this.#disarmExpiry();
+    const now = Date.now();
+    let next = Infinity;
+    for (const call of [...this.#relayed.values()]) {
+      if (now >= call.deadline) this.#cancel(call, new McpError(ErrorCode.RequestTimeout, "Request exceeded its total timeout", { totalTimeout: call.options.totalTimeout }));
+      else if (now >= call.silentUntil) this.#cancel(call, new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: call.options.timeout }));
+      else next = Math.min(next, call.expiresAt);
+    }
+    if (next < Infinity) this.#armExpiry(next);
   }
 
   /** A reply or progress for a relayed call: handled here, never seen by the Client. */
@@ -146,6 +173,7 @@ export class RelayTransport implements Transport {
       const call = this.#relayed.get(message.id);
       // A late answer to a call that timed out or was cancelled: nobody waits for it.
       if (!call) return message.id.startsWith("r");
+      this.#settle(call);
       if ("result" in message) call.resolve(message.result);
       else call.reject(McpError.fromError(message.error.code, message.error.message, message.error.data));
       return true;
@@ -155,8 +183,9 @@ export class RelayTransport implements Transport {
       if (typeof progressToken !== "string") return false;
       const call = this.#relayed.get(progressToken);
       if (!call) return progressToken.startsWith("r");
-      call.restart();
-      call.onprogress?.(progress);
+      // Only later: the armed expiry may fire early, finds nothing due and re-arms.
+      call.silentUntil = Date.now() + call.options.timeout;
+      call.options.onprogress?.(progress);
       return true;
     }
     return false;

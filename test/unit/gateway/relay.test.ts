@@ -16,6 +16,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { GatewayCatalog } from "../../../src/gateway/gateway.js";
 import { Upstream, type UpstreamOptions } from "../../../src/gateway/upstream.js";
+import { RelayTransport } from "../../../src/gateway/relay-transport.js";
 import { builtinCatalog } from "../../../src/gateway/builtin-tools.js";
 import type { CallContext } from "../../../src/gateway/catalog.js";
 import type { Identity } from "../../../src/policy/identity.js";
@@ -165,6 +166,36 @@ describe("the relay to an SDK upstream", () => {
     assert.ok(progress > 8, `${String(progress)} progress notifications`);
     await seen.until(() => seen.aborted.includes("silent") && seen.aborted.includes("chatty"));
     for (const label of ["silent", "chatty"]) assert.ok(seen.requests("notifications/cancelled").some((n) => n.params.requestId === seen.call(label)!.id), label);
+  });
+});
+
+describe("the relay's one expiry timer", () => {
+  test("a call answered early does not take a later call's timeout with it, nor end it before its own", async () => {
+    const [client, server] = InMemoryTransport.createLinkedPair();
+    const received: string[] = [];
+    const answer: ((id: unknown) => Promise<void>) = (id) => server.send({ jsonrpc: "2.0", id: id as string, result: { content: [] } });
+    server.onmessage = (m) => {
+      if ("id" in m && "method" in m) received.push(String(m.id));
+    };
+    await server.start();
+    const relay = new RelayTransport(client);
+    await relay.start();
+    const options = { timeout: 250, totalTimeout: 10_000 };
+    const first = relay.relay("tools/call", { name: "a" }, options);
+    await new Promise((r) => setTimeout(r, 150));
+    const secondStarted = Date.now();
+    const second = relay.relay("tools/call", { name: "b" }, options).then(
+      () => assert.fail("the silent call was answered"),
+      (e: unknown) => ({ code: (e as McpError).code, after: Date.now() - secondStarted }),
+    );
+    await answer(received[0]);
+    await first;
+    // The timer armed for the first call (due at ~250 ms) fires while the second is 100 ms old.
+    const ended = await second;
+    assert.equal(ended.code, ErrorCode.RequestTimeout);
+    assert.ok(ended.after >= 240, `the second call ended after ${String(ended.after)} ms, before its own 250 ms`);
+    assert.equal(relay.inFlight, 0);
+    await relay.close();
   });
 });
 
