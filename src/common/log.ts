@@ -73,12 +73,24 @@ export function bufferedDestination(target: number | string, options: BufferOpti
 
 let stderr: LineBatch | undefined;
 
+let timeOfMs = -1;
+let timeField = "";
+/** pino's isoTime, its field built once a millisecond: the host writes several lines in most. */
+function isoTime(): string {
+  const now = Date.now();
+  if (now !== timeOfMs) {
+    timeOfMs = now;
+    timeField = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return timeField;
+}
+
 export function createLogger(options: LogOptions = {}): Logger {
   return pino(
     {
       level: options.level ?? process.env.ZTMCP_LOG_LEVEL ?? "info",
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTime,
       // `"level":"warn"`, not pino's 40: what jq filters and people read.
       formatters: { level: (label) => ({ level: label }) },
       // Belt and braces: even if a caller passes one of these, it never reaches a log line.

@@ -26,6 +26,8 @@ export type AuthedRequest = IncomingMessage & { auth?: AuthInfo; caller?: Caller
 interface Cached extends Caller {
   policy: Policy;
   rateLimit: RateLimit | undefined;
+  /** The certificate's SPIFFE trust domain is this policy's (checked on every request and reply). */
+  inTrustDomain: boolean;
 }
 
 type RateLimit = NonNullable<ReturnType<typeof rateLimitFor>>;
@@ -110,7 +112,7 @@ export class RequestGuard {
       expiresAt: Math.floor(identity.notAfter.getTime() / 1000),
       extra: { serial: identity.serial, fingerprint: identity.fingerprint, identity },
     };
-    const cached = { policy, identity, authInfo, rateLimit: rateLimitFor(policy, roles) };
+    const cached = { policy, identity, authInfo, rateLimit: rateLimitFor(policy, roles), inTrustDomain: trustDomainOf(base.spiffeId) === policy.trustDomain };
     peer[CALLER] = cached;
     this.#byIdentity.set(base, cached);
     return cached;
@@ -121,7 +123,7 @@ export class RequestGuard {
     return (
       this.d.revocation.check(peer.identity.serial, peer.intermediateSerial, now) ??
       (now > peer.identity.notAfter.getTime() ? "expired" : undefined) ??
-      (trustDomainOf(peer.identity.spiffeId) === this.d.policy().trustDomain ? undefined : "wrong_trust_domain")
+      (this.#caller(peer, this.d.policy()).inTrustDomain ? undefined : "wrong_trust_domain")
     );
   }
 
