@@ -22,8 +22,8 @@ import type { Caller } from "./call-load.js";
 import { FULL } from "./stats.js";
 import { row, withTarget, progress, type Row } from "./report.js";
 
-const COUNT = FULL ? 12_000 : 4_500;
-const ROUNDS = FULL ? 5 : 3;
+const COUNT = FULL ? 21_000 : 10_000;
+const ROUNDS = FULL ? 7 : 5;
 const TIME_LIMIT_MS = FULL ? 60_000 : 30_000;
 const ARGS = { message: "hello" };
 const SCENARIO = "gateway vs npm peers";
