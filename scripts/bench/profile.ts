@@ -31,7 +31,7 @@ function areaOf(url: string, fn: string): string {
   if (!url) return fn.startsWith("(") ? fn : "(native)";
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
-  const src = /\/(src\/[^/]+)\//.exec(url)?.[1];
+  const src = /\/((?:src|dist)\/[^/]+)\//.exec(url)?.[1];
   if (src) return src;
   if (url.startsWith("node:")) return url.split("/").slice(0, 2).join("/");
   return url.split("/").slice(-2).join("/");
@@ -73,7 +73,7 @@ function byOwner(nodes: readonly ProfileNode[]): Map<string, number> {
     let owner = fn.startsWith("(") ? fn : fn === "writev" || fn === "writeUtf8String" || fn === "writeBuffer" ? "socket writes (TLS + syscall)" : "node core";
     for (let id: number | undefined = n.id; owner === "node core" && id !== undefined; id = parent.get(id)) {
       const url = byId.get(id)!.callFrame.url;
-      const found = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? /\/(src\/.*)\.ts$/.exec(url)?.[1];
+      const found = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? /\/((?:src|dist)\/.*)\.(?:ts|js)$/.exec(url)?.[1];
       if (found) owner = found;
     }
     owners.set(owner, (owners.get(owner) ?? 0) + hits);

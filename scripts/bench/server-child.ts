@@ -40,7 +40,7 @@ const BENCH_POLICY = { trustDomain: "mesh.local", roles: { reader: { tools: ["*"
 
 /** A module of the host, from the build the spec names (same code, same types). */
 function hostModule<T>(spec: ServerSpec, path: string): Promise<T> {
-  return import(`../../${spec.build === "src" ? "src" : "dist"}/${path}`) as Promise<T>;
+  return import(`../../${spec.build ?? "dist"}/${path}`) as Promise<T>;
 }
 
 async function startZtmcpHost(spec: ServerSpec): Promise<number> {
