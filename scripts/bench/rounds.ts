@@ -1,6 +1,7 @@
-// Contenders measured in interleaved rounds (A B C, A B C, …) and summarized by the median of
-// their rounds: a neighbour's burst of CPU on this shared machine then lands on every
-// contender alike instead of on whichever happened to run at that moment.
+// Contenders measured in interleaved rounds (A B C, B C A, C A B, …) and summarized by the
+// median of their rounds: a neighbour's burst of CPU on this shared machine then lands on every
+// contender alike instead of on whichever happened to run at that moment. The order rotates, so
+// no contender always runs first (after the idle gap) or right after the slowest one.
 import { median } from "./stats.js";
 import { progress } from "./report.js";
 
@@ -8,7 +9,10 @@ export async function interleave<T>(names: readonly string[], rounds: number, me
   const results = new Map<string, T[]>(names.map((n) => [n, []]));
   for (let round = 0; round < rounds; round++) {
     progress(`  round ${round + 1}/${rounds}`);
-    for (const name of names) results.get(name)!.push(await measure(name, round));
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + i) % names.length]!;
+      results.get(name)!.push(await measure(name, round));
+    }
   }
   return results;
 }
