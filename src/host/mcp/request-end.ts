@@ -8,18 +8,31 @@ export class RequestEnd implements CallSignal {
   #aborted = false;
   #reason: unknown = undefined;
   #listeners: (() => void)[] | undefined;
+  #following = false;
+
+  /**
+   * `source`: a signal this one also ends with (the SDK's own, for a request its Server handles).
+   * Followed only once someone listens: an EventTarget listener costs more than most calls.
+   */
+  constructor(private readonly source?: CallSignal) {}
 
   get aborted(): boolean {
-    return this.#aborted;
+    return this.#aborted || this.source?.aborted === true;
   }
 
   get reason(): unknown {
-    return this.#reason;
+    return this.#aborted ? this.#reason : this.source?.reason;
   }
 
   /** Runs `listener` once, when the request ends; never after it has. */
   addEventListener(_type: "abort", listener: () => void): void {
-    if (!this.#aborted) (this.#listeners ??= []).push(listener);
+    if (this.aborted) return;
+    const source = this.source;
+    if (source && !this.#following) {
+      this.#following = true;
+      source.addEventListener("abort", () => this.abort(source.reason), { once: true });
+    }
+    (this.#listeners ??= []).push(listener);
   }
 
   removeEventListener(_type: "abort", listener: () => void): void {
@@ -31,7 +44,8 @@ export class RequestEnd implements CallSignal {
   abort(reason: unknown): void {
     if (this.#aborted) return;
     this.#aborted = true;
-    this.#reason = reason;
+    // The source ended first (before anyone listened): its reason stands.
+    this.#reason = this.source?.aborted === true ? this.source.reason : reason;
     const listeners = this.#listeners ?? [];
     // As an EventTarget: one removed by an earlier listener is not run.
     for (const listener of [...listeners]) if (listeners.includes(listener)) listener();

@@ -174,10 +174,7 @@ export class SessionTransport implements Transport {
   signalFor(id: RequestId, sdk: CallSignal): CallSignal {
     const p = this.#pending.get(id);
     if (!p) return sdk;
-    const end = (p.end ??= new RequestEnd());
-    if (sdk.aborted) end.abort(sdk.reason);
-    else sdk.addEventListener("abort", () => end.abort(sdk.reason), { once: true });
-    return end;
+    return (p.end ??= new RequestEnd(sdk));
   }
 
   /** The signal of request `id` when the host handles it itself (intercept): aborted as signalFor's is, and when the client cancels it or the session closes. */

@@ -55,3 +55,32 @@ test("a listener removed by an earlier one while the end runs is not run, as on 
   signal.abort();
   assert.deepEqual(onTarget, heard);
 });
+
+test("a request's end follows its source signal (the SDK's), listening to it only once someone listens to the end", () => {
+  const sdk = new AbortController();
+  const end = new RequestEnd(sdk.signal);
+  const heard: unknown[] = [];
+  end.addEventListener("abort", () => heard.push(end.reason));
+  sdk.abort("cancelled by the client");
+  assert.equal(end.aborted, true);
+  assert.deepEqual(heard, ["cancelled by the client"]);
+  end.abort("session closed");
+  assert.equal(end.reason, "cancelled by the client", "the first end's reason stands");
+
+  const quiet = new AbortController();
+  const unheard = new RequestEnd(quiet.signal);
+  quiet.abort("cancelled");
+  assert.equal(unheard.aborted, true, "aborted with its source, with nobody listening");
+  assert.equal(unheard.reason, "cancelled");
+  unheard.addEventListener("abort", () => heard.push("late"));
+  unheard.abort("session closed");
+  assert.equal(unheard.reason, "cancelled");
+  assert.deepEqual(heard, ["cancelled by the client"], "a listener added after the end never runs");
+
+  const first = new AbortController();
+  const hostEnded = new RequestEnd(first.signal);
+  hostEnded.addEventListener("abort", () => heard.push(hostEnded.reason));
+  hostEnded.abort("client certificate refused");
+  first.abort("cancelled");
+  assert.deepEqual(heard, ["cancelled by the client", "client certificate refused"], "ended once, by the host");
+});
