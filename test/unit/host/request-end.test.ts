@@ -79,7 +79,7 @@ test("a request's end follows its source signal (the SDK's), listening to it onl
 
   const first = new AbortController();
   const hostEnded = new RequestEnd(first.signal);
-  hostEnded.addEventListener("abort", () => heard.push(hostEnded.reason));
+  hostEnded.addEventListener("abort", () => heard.push(String(hostEnded.reason)));
   hostEnded.abort("client certificate refused");
   first.abort("cancelled");
   assert.deepEqual(heard, ["cancelled by the client", "client certificate refused"], "ended once, by the host");
