@@ -18,7 +18,7 @@ export interface LogOptions {
 }
 
 export interface BufferOptions {
-  /** Bytes pending before a write; 0 writes every line at once. */
+  /** Characters pending before a write (bytes, for the ASCII lines logged); 0 writes every line at once. */
   minBytes?: number;
   /** The longest a line waits in the buffer. */
   flushIntervalMs?: number;
