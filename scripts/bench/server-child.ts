@@ -31,7 +31,8 @@ export interface ServerSpec {
   upstream?: { command: string; args: string[] };
   /** kind "host": the compiled build `ztmcp serve` runs (default, `make bench` builds it first), or
    * the TypeScript sources through tsx ("src"). tsx's output names every closure with a `__name()`
-   * call, which costs a routed call ~8 KB of promoted garbage: not what users run. */
+   * call, which cost a routed call ~2 KB more promoted garbage and ~20% more CPU: not what users
+   * run (docs/performance.md, "Target 2, third round"). */
   build?: "dist" | "src";
 }
 

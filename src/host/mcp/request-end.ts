@@ -1,7 +1,8 @@
-// The end of one request the host answers itself (a routed tools/call, relayed-call.ts): what an
-// AbortSignal tells the work done for it, without one. Node's AbortController costs every call an
-// EventTarget (two Maps and a prototype change), ~0.8 KB that V8 promotes out of the young
-// generation and a full GC later sweeps (docs/performance.md); this is one small object.
+// The end of one request, as the work done for it sees it (SessionTransport's ownSignal for a
+// routed tools/call the host answers itself, signalFor for a request the SDK Server handles):
+// what an AbortSignal tells, without one. Node's AbortController costs every call an EventTarget
+// (two Maps and a prototype change), ~0.8 KB that V8 promotes out of the young generation and a
+// full GC later sweeps (docs/performance.md); this is one small object.
 import type { CallSignal } from "../../gateway/catalog.js";
 
 export class RequestEnd implements CallSignal {
