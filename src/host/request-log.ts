@@ -4,28 +4,47 @@ import type { Logger } from "../common/log.js";
 import type { Catalog } from "../gateway/catalog.js";
 import type { Completed } from "./mcp/session-transport.js";
 import type { HostMetrics } from "./metrics.js";
+import type { Identity } from "../policy/identity.js";
 
 export function requestLogger(log: Logger, catalog: Catalog, metrics?: HostMetrics): (session: { id: string }, c: Completed) => void {
   // The logger's redaction (its wildcard paths walk every field: ~4 µs of a ~8 µs line) can only
   // ever match inside `auditArguments`: every other field is one this function names. Lines
   // without arguments go through a child without redaction; lines with them keep it.
   const plain = log.child({}, { redact: [] });
+  // Who and where are the same for every request of a session and certificate: pino writes a
+  // child's bindings once, so each line only serializes what changed (~5% of a routed call's CPU
+  // was the line; docs/performance.md). Keyed by the session, re-made if its certificate changes.
+  const bound = new WeakMap<object, { identity: Identity | undefined; log: Logger }>();
+  const lineFor = (session: { id: string }, identity: Identity | undefined): Logger => {
+    let b = bound.get(session);
+    if (b?.identity !== identity || b === undefined) {
+      b = { identity, log: plain.child({ event: "mcp.request", spiffeId: identity?.spiffeId, serial: identity?.serial, session: session.id.slice(0, 8) }) };
+      bound.set(session, b);
+    }
+    return b.log;
+  };
   return (session, c) => {
     const latencyMs = Number(process.hrtime.bigint() - c.startedAt) / 1e6;
     metrics?.request(c.method, c.decision, latencyMs / 1000);
-    const identity = c.auth?.extra?.identity as { spiffeId?: string; serial?: string } | undefined;
+    const identity = c.auth?.extra?.identity as Identity | undefined;
+    const target = c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {};
+    const upstream = c.target === undefined ? undefined : catalog.upstreamOf?.(c.target, c.method === "resources/read" ? "uri" : "name");
     // Denials are warnings; everything else a client does is ordinary traffic.
-    const line = c.auditArguments === undefined ? plain : log;
-    line[c.decision === "deny" ? "warn" : "info"](
+    const level = c.decision === "deny" ? "warn" : "info";
+    if (c.auditArguments === undefined) {
+      lineFor(session, identity)[level]({ method: c.method, ...target, upstream, decision: c.decision, reason: c.reason, rpcId: c.id, errorCode: c.errorCode, latencyMs }, "mcp request");
+      return;
+    }
+    // Only for roles with `"audit": "arguments"`: through the logger's redaction, under a key it keeps.
+    log[level](
       {
         event: "mcp.request",
         spiffeId: identity?.spiffeId,
         serial: identity?.serial,
         session: session.id.slice(0, 8),
         method: c.method,
-        ...(c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {}),
-        upstream: c.target === undefined ? undefined : catalog.upstreamOf?.(c.target, c.method === "resources/read" ? "uri" : "name"),
-        // Only for roles with `"audit": "arguments"`; under a key the logger's redaction keeps.
+        ...target,
+        upstream,
         auditArguments: c.auditArguments,
         decision: c.decision,
         reason: c.reason,

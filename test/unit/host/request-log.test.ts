@@ -39,3 +39,31 @@ test("audited arguments are logged without a key, privateKey or passphrase among
   assert.deepEqual(captured.events[0]?.auditArguments, { text: "hi" });
   assert.doesNotMatch(captured.text(), /"K"|"P"|"S"/);
 });
+
+test("lines of one session carry its caller's current certificate, in the same order of fields, as arguments-audited lines do", () => {
+  const captured = captureLog("info");
+  const logLine = requestLogger(captured.log, builtinCatalog());
+  const session = { id: "0123456789abcdef" };
+  const renewed = (serial: string): Completed => {
+    const c = completed(undefined);
+    return { ...c, auth: { ...c.auth!, extra: { identity: { spiffeId: "spiffe://mesh.local/agent/a", serial } } } };
+  };
+  logLine(session, renewed("0a1b"));
+  logLine(session, renewed("0a1b"));
+  logLine(session, renewed("ffee"));
+  logLine({ id: "fedcba9876543210" }, renewed("ffee"));
+  logLine(session, completed({ text: "hi" }));
+  assert.deepEqual(
+    captured.events.map((e) => [e.serial, e.session]),
+    [
+      ["0a1b", "01234567"],
+      ["0a1b", "01234567"],
+      ["ffee", "01234567"],
+      ["ffee", "fedcba98"],
+      ["0a1b", "01234567"],
+    ],
+  );
+  const keys = captured.events.map((e) => Object.keys(e).filter((k) => k !== "auditArguments").join(","));
+  assert.equal(keys[0], "level,time,pid,event,spiffeId,serial,session,method,tool,decision,reason,rpcId,latencyMs,msg");
+  assert.deepEqual(new Set(keys), new Set([keys[0]]));
+});
