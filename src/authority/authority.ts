@@ -1,9 +1,9 @@
 // The CA as a service object: issue, list, show, revoke, publish CRLs. The CLI is a thin layer
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
-// an earlier command (see recovery.ts) before it returns. Longer than our usual file: every
-// operation here shares the store, the signers, the policy and the recovery state; the steps that
-// stand alone already live beside it (issue-request, commit-issued, crl-publisher, crl-validity, tokens,
-// enroll, renew).
+// an earlier command (see recovery.ts) before it returns. It holds what every operation shares
+// (the store, the signers, the policy, the recovery state) and the signing of a certificate; the
+// steps that stand alone live beside it (issue-request, commit-issued, revoke, ca-crls,
+// crl-publisher, crl-validity, tokens, enroll, renew).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { ZtmcpError } from "../common/errors.js";
@@ -13,17 +13,15 @@ import { parseReason, type RevocationReason } from "../pki/revocation-reason.js"
 import { exportPrivateKeyPem, generateKeyPair, type KeyPair, type KeyType } from "../pki/keys.js";
 import { checkName, spiffeId, type Kind } from "../pki/names.js";
 import { normalizeSerial, randomSerial } from "../pki/serial.js";
-import { DEFAULT_CRL_MAX_VALIDITY, loadPolicy, type Policy } from "../policy/policy.js";
-import { parseDuration } from "../common/duration.js";
+import { loadPolicy, type Policy } from "../policy/policy.js";
 import { openStore } from "../store/open.js";
-import { statusOf, type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
+import { type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs } from "../tls-files/cert-dir.js";
 import { viewOf, type CertView, type Issued } from "./cert-view.js";
-import { PUBLISHING_MARKER, publishCrl, type PublishedCrl } from "./crl-publisher.js";
-import { crlValidity } from "./crl-validity.js";
-import { failpoint } from "./failpoint.js";
+import { PUBLISHING_MARKER, type PublishedCrl } from "./crl-publisher.js";
+import { CaCrls } from "./ca-crls.js";
 import { Inventory } from "./inventory.js";
 import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
 import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
@@ -31,9 +29,11 @@ import { p12Password } from "./p12.js";
 import { pemSigners, type SignerSource } from "./signers.js";
 import { deadTempFiles, reconcileCertsDir } from "./recovery.js";
 import { commitIssued } from "./commit-issued.js";
+import { revokeTarget, type RevokeResult } from "./revoke.js";
 
 export type { CertView, Issued } from "./cert-view.js";
 export type { AgentIssueRequest, HostIssueRequest } from "./issue-request.js";
+export type { RevokeResult } from "./revoke.js";
 
 const SERIAL_ATTEMPTS = 5;
 
@@ -71,11 +71,6 @@ export interface ExternalKey {
   logDetails?: Record<string, unknown>;
 }
 
-export interface RevokeResult {
-  revoked: CertView[];
-  crl: PublishedCrl;
-}
-
 export { parseReason };
 
 export class Authority {
@@ -90,6 +85,7 @@ export class Authority {
   private caPemValue: string | undefined;
   private readonly settingsValue: CaSettings;
   private readonly inventory: Inventory;
+  private readonly crls: CaCrls;
 
   private constructor(
     readonly store: CaStore,
@@ -103,6 +99,7 @@ export class Authority {
     this.signers = o.signers ?? pemSigners(this.files, o.passphrase);
     this.settingsValue = store.settings();
     this.inventory = new Inventory(store, this.now);
+    this.crls = new CaCrls({ store, files: this.files, signers: this.signers, actor: this.actor, log: o.log, policy: () => this.policy(), intermediate: () => this.intermediate() });
   }
 
   static init(o: Omit<InitOptions, "actor" | "log"> & { log: Logger; actor?: string }): Promise<InitResult> {
@@ -144,28 +141,6 @@ export class Authority {
     return this.intermediateValue;
   }
 
-  private publish(crl: CrlName, issuer: SigningIssuer, now: Date, validityMs = this.crlValidity(crl, issuer, now, undefined)): Promise<PublishedCrl> {
-    return publishCrl({ store: this.store, files: this.files, crl, issuer, now, validityMs, actor: this.actor, log: this.log });
-  }
-
-  private crlValidity(crl: CrlName, issuer: SigningIssuer, now: Date, requestedMs: number | undefined): number {
-    return crlValidity(crl, { requestedMs, capMs: this.crlCapMs(requestedMs !== undefined), now, issuerNotAfter: issuer.cert.notAfter });
-  }
-
-  /**
-   * The intermediate CRL's cap from the policy. An explicit `crl --validity` needs a valid policy;
-   * a revocation or recovery must not be blocked by a broken one, and then uses the default cap.
-   */
-  private crlCapMs(strict: boolean): number {
-    try {
-      return this.policy().crlMaxValidityMs;
-    } catch (e) {
-      if (strict || !(e instanceof ZtmcpError)) throw e;
-      this.log.warn({ event: "ca.crl", code: e.code }, "policy unreadable: the intermediate CRL uses the default cap");
-      return parseDuration(DEFAULT_CRL_MAX_VALIDITY);
-    }
-  }
-
   private async recover(): Promise<void> {
     const now = this.now();
     const unfinished = new Map<CrlName, string[]>();
@@ -178,21 +153,7 @@ export class Authority {
     rmSync(join(this.o.caDir, INIT_LOCK), { force: true });
     reconcileCertsDir(this.dirs, this.store, now, this.log);
     // A revocation committed without its CRL, or a publication that died half-way.
-    const state = this.store.crlState("intermediate");
-    if (state.assigned > state.published && !unfinished.has("intermediate")) unfinished.set("intermediate", []);
-    for (const [crl, markers] of unfinished) {
-      let issuer: SigningIssuer;
-      try {
-        issuer = crl === "intermediate" ? await this.intermediate() : await this.signers.load("root");
-      } catch (e) {
-        if (!(e instanceof ZtmcpError)) throw e;
-        this.log.warn({ event: "ca.recover", action: "crl_pending", crl, code: e.code }, `the ${crl} CRL is behind the store; the next command that can use its CA key publishes it`);
-        continue;
-      }
-      this.log.warn({ event: "ca.recover", action: "crl_republished", crl }, "publishing a CRL an interrupted command did not finish");
-      await this.publish(crl, issuer, now);
-      for (const m of markers) rmSync(m, { force: true });
-    }
+    await this.crls.republishUnfinished(unfinished, now);
   }
 
   async issue(req: AgentIssueRequest, external?: ExternalKey): Promise<Issued> {
@@ -327,58 +288,14 @@ export class Authority {
     return this.inventory.show(target);
   }
 
-  /**
-   * Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL.
-   * `invalidityDate`: when the key was (suspected) compromised; not after the revocation itself.
-   */
+  /** Revokes a serial, or every valid certificate of a name, then publishes the intermediate CRL (revoke.ts). */
   async revoke(target: string, reason: RevocationReason = "unspecified", options: { invalidityDate?: Date | undefined } = {}): Promise<RevokeResult> {
-    parseReason(reason);
-    const now = this.now();
-    const { invalidityDate } = options;
-    if (invalidityDate && invalidityDate.getTime() > now.getTime()) {
-      throw new ZtmcpError("BAD_INVALIDITY_DATE", `the invalidity date ${invalidityDate.toISOString()} is after the revocation (${now.toISOString()})`);
-    }
-    const { by, records } = this.inventory.resolve(target);
-    const chosen = by === "serial" ? records : records.filter((r) => statusOf(r, now) === "valid");
-    if (chosen.length === 0 || chosen.some((r) => r.revokedAt)) {
-      if (records.some((r) => r.revokedAt)) throw new ZtmcpError("ALREADY_REVOKED", `"${target}" is already revoked; the CRL is unchanged`);
-      throw new ZtmcpError("NOTHING_TO_REVOKE", `"${target}" has no valid certificate to revoke (expired)`);
-    }
-    // Load the signing key before the commit: a wrong passphrase must change nothing.
-    const issuer = await this.intermediate();
-    const serials = chosen.map((r) => r.serial);
-    const details = { target, reason, ...(invalidityDate ? { invalidityDate: invalidityDate.toISOString() } : {}) };
-    this.store.revoke(serials, now, reason, { action: "ca.revoke", actor: this.actor, serial: serials.join(","), subject: chosen[0]?.subject, details }, invalidityDate);
-    failpoint("revoke.recorded");
-    const revoked = serials.map((s) => viewOf(this.store.findBySerial(s)!, now));
-    for (const r of revoked) {
-      this.log.info(
-        { event: "ca.revoke", actor: this.actor, serial: r.serial, subject: r.subject, spiffeId: r.spiffeId, roles: r.roles, reason, revokedAt: r.revokedAt, invalidityDate: r.invalidityDate, notBefore: r.notBefore, notAfter: r.notAfter },
-        "revoked a certificate",
-      );
-    }
-    const crl = await this.publish("intermediate", issuer, now);
-    return { revoked, crl };
+    const { store, inventory, actor, log, crls } = this;
+    return revokeTarget({ store, inventory, actor, log, crls, now: this.now(), intermediate: () => this.intermediate() }, target, reason, options);
   }
 
-  /**
-   * Re-publishes both CRLs (the root's only when its key is here; it may live offline), each with
-   * its own validity; both are checked (crl-validity.ts) before either is published.
-   */
-  async publishCrls(options: { validityMs?: number | undefined; rootValidityMs?: number | undefined } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
-    const now = this.now();
-    const intermediate = await this.intermediate();
-    const intermediateMs = this.crlValidity("intermediate", intermediate, now, options.validityMs);
-    const root = this.signers.has("root") ? await this.signers.load("root") : undefined;
-    const rootMs = root && this.crlValidity("root", root, now, options.rootValidityMs);
-    const published: PublishedCrl[] = [];
-    const skipped: string[] = [];
-    if (root) published.push(await this.publish("root", root, now, rootMs));
-    else {
-      skipped.push("root");
-      this.log.warn({ event: "ca.crl", crl: "root", skipped: true, reason: "root key not present" }, "root key offline: root CRL not refreshed");
-    }
-    published.push(await this.publish("intermediate", intermediate, now, intermediateMs));
-    return { published, skipped };
+  /** Re-publishes both CRLs (ca-crls.ts: the root's only when its key is here). */
+  publishCrls(options: { validityMs?: number | undefined; rootValidityMs?: number | undefined } = {}): Promise<{ published: PublishedCrl[]; skipped: string[] }> {
+    return this.crls.publishBoth(this.now(), options);
   }
 }
