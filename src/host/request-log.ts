@@ -17,7 +17,7 @@ export function requestLogger(log: Logger, catalog: Catalog, metrics?: HostMetri
   const bound = new WeakMap<object, { identity: Identity | undefined; log: Logger }>();
   const lineFor = (session: { id: string }, identity: Identity | undefined): Logger => {
     let b = bound.get(session);
-    if (b?.identity !== identity || b === undefined) {
+    if (b === undefined || b.identity !== identity) {
       b = { identity, log: plain.child({ event: "mcp.request", spiffeId: identity?.spiffeId, serial: identity?.serial, session: session.id.slice(0, 8) }) };
       bound.set(session, b);
     }

@@ -1,8 +1,10 @@
 // Just enough DER to build and read CRLs in linear time. @peculiar/x509's X509CrlGenerator is
 // quadratic in the number of entries (10k: 9.9 s, 100k: never finished; measured, DESIGN.md) and
 // asn1js needs minutes to parse 100k entries, so CRLs are assembled and walked here.
-// Everything else (certificates, CSRs, extensions) goes through @peculiar/x509. No ASN.1 library
-// here: the host imports this module, and asn1js with @peculiar/asn1-schema is ~4 MB of its memory.
+// The host also reads here what it needs on every new connection (the roles extension and its
+// OID, the peer certificate in a TLS session); certificates and CSRs are built and parsed by
+// @peculiar/x509. No ASN.1 library here: the host imports this module, and asn1js with
+// @peculiar/asn1-schema is ~4 MB of its memory.
 
 export const TAG = {
   INTEGER: 0x02,
