@@ -40,6 +40,7 @@ export class GatewayCatalog implements Catalog {
   private readonly upstreams: ReadonlyMap<string, Upstream>;
   /** Ready for lists and calls: the built-in names are known and (in a session's view) its own upstreams have started. */
   private readyOnce: Promise<unknown> | undefined;
+  private isReady = false;
   private readonly listeners = new Set<(what: ListKind) => void>();
   private readonly unsubscribe: (() => void)[] = [];
   /** Built-in names win over a namespaced upstream name that equals one (config load refuses the obvious cases). */
@@ -101,7 +102,19 @@ export class GatewayCatalog implements Catalog {
   }
 
   private ready(): Promise<unknown> {
-    return (this.readyOnce ??= Promise.all([this.builtinsKnown, ...(this.own ?? []).map((u) => u.started)]));
+    return (this.readyOnce ??= Promise.all([this.builtinsKnown, ...(this.own ?? []).map((u) => u.started)]).then(() => {
+      this.isReady = true;
+    }));
+  }
+
+  /** `next` once ready: at once when ready already (a routed call pays no promise hop for it); what it throws, as a rejection. */
+  private whenReady<T>(next: () => Promise<T>): Promise<T> {
+    if (!this.isReady) return this.ready().then(next);
+    try {
+      return next();
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   /**
@@ -158,18 +171,20 @@ export class GatewayCatalog implements Catalog {
     return target;
   }
 
-  async callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
-    await this.ready();
-    const route = this.routed("tool", name);
-    if (!route) return this.builtins.callTool(name, args, ctx);
-    return route.upstream.call("tools/call", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<CallToolResult>;
+  callTool(name: string, args: Record<string, unknown> | undefined, ctx: CallContext): Promise<CallToolResult> {
+    return this.whenReady(() => {
+      const route = this.routed("tool", name);
+      if (!route) return this.builtins.callTool(name, args, ctx);
+      return route.upstream.call("tools/call", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<CallToolResult>;
+    });
   }
 
-  async getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
-    await this.ready();
-    const route = this.routed("prompt", name);
-    if (!route) return this.builtins.getPrompt(name, args, ctx);
-    return route.upstream.call("prompts/get", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<GetPromptResult>;
+  getPrompt(name: string, args: Record<string, string> | undefined, ctx: CallContext): Promise<GetPromptResult> {
+    return this.whenReady(() => {
+      const route = this.routed("prompt", name);
+      if (!route) return this.builtins.getPrompt(name, args, ctx);
+      return route.upstream.call("prompts/get", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<GetPromptResult>;
+    });
   }
 
   /** The upstream that listed a resource URI, else the first whose template matches it (built-ins, which take precedence, list none today). */

@@ -26,6 +26,8 @@ export interface RelayOptions {
   totalTimeout: number;
   signal?: CallSignal | undefined;
   onprogress?: ((progress: Progress) => void) | undefined;
+  /** How an McpError the call fails with reads to the caller (the upstream's name, what happens next). */
+  explain?: ((error: McpError) => McpError) | undefined;
 }
 
 /** One relayed call in flight: how it ends, and when it expires. */
@@ -38,7 +40,7 @@ class Relayed {
   constructor(
     readonly id: string,
     readonly resolve: (result: Result) => void,
-    readonly reject: (error: Error) => void,
+    readonly rejected: (error: Error) => void,
     readonly options: RelayOptions,
     readonly deadline: number,
     cancel: (call: Relayed, reason: unknown) => void,
@@ -49,6 +51,11 @@ class Relayed {
 
   get expiresAt(): number {
     return Math.min(this.silentUntil, this.deadline);
+  }
+
+  reject(error: Error): void {
+    const explain = this.options.explain;
+    this.rejected(explain && error instanceof McpError ? explain(error) : error);
   }
 }
 

@@ -80,7 +80,7 @@ export class Upstream {
   private retryTimer: NodeJS.Timeout | undefined;
   private healthTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(what: ListKind) => void>();
-  /** The caller's requests now in flight here, oldest first (a per-session upstream's questions ride on the newest). */
+  /** A per-session upstream's calls in flight, oldest first: its questions to the caller ride on the newest. */
   private readonly inFlight = new Set<RequestId>();
   private readonly log: Logger;
   private readonly backoff: { baseMs: number; maxMs: number };
@@ -113,41 +113,45 @@ export class Upstream {
   }
 
   /**
-   * Relays one call the host has allowed (tools/call, prompts/get, resources/read with `params`
-   * already in the upstream's names) and returns the upstream's result object as it sent it.
-   */
-  /**
    * Relays one call the host has allowed (tools/call, prompts/get, resources/read; `params`
    * already in the upstream's names) and returns the upstream's result object as it sent it.
    * Bounded by the per-call timeout (restarted by progress) and the total one; the caller's
-   * signal (cancelled, or its certificate refused) cancels it at the upstream.
+   * signal (cancelled, or its certificate refused) cancels it at the upstream. Not async: the
+   * relay's own promise is returned, failures explained as it rejects (one promise a call, not three).
    */
-  async call(method: string, params: Record<string, unknown>, ctx: CallContext | undefined): Promise<Result> {
+  call(method: string, params: Record<string, unknown>, ctx: CallContext | undefined): Promise<Result> {
     const client = this.client;
     const relay = this.relayTransport;
-    if (this.state !== "ready" || !client || !relay) throw this.unavailable();
+    if (this.state !== "ready" || !client || !relay) return Promise.reject(this.unavailable());
     const total = this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
-    const id = ctx?.requestId;
-    if (id !== undefined) this.inFlight.add(id);
-    try {
-      return await relay.relay(method, params, { timeout: this.options.timeoutMs, totalTimeout: total, signal: ctx?.signal, onprogress: ctx?.onProgress });
-    } catch (e) {
-      if (!(e instanceof McpError) || ctx?.signal.aborted === true) throw e;
-      const code: number = e.code;
-      if (code === TIMEOUT && (e.data as { totalTimeout?: unknown } | undefined)?.totalTimeout !== undefined) {
-        throw new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total });
-      }
-      if (code === TIMEOUT) {
-        void this.checkHealth(client);
-        throw new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not answer ${method} within ${String(this.options.timeoutMs)} ms`, { upstream: this.name });
-      }
-      if (code === CLOSED) {
-        throw new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" went away during ${method} (${this.lastProblem}); it is being restarted`, { upstream: this.name });
-      }
-      throw e;
-    } finally {
-      if (id !== undefined) this.inFlight.delete(id);
+    const relayed = relay.relay(method, params, {
+      timeout: this.options.timeoutMs,
+      totalTimeout: total,
+      signal: ctx?.signal,
+      onprogress: ctx?.onProgress,
+      explain: (e) => (ctx?.signal.aborted === true ? e : this.explained(e, method, total, client)),
+    });
+    // Only a per-session upstream asks its caller questions, on behalf of the newest call.
+    const id = this.options.caller ? ctx?.requestId : undefined;
+    if (id === undefined) return relayed;
+    this.inFlight.add(id);
+    return relayed.finally(() => this.inFlight.delete(id));
+  }
+
+  /** A relayed call's failure as the caller reads it: which upstream, and what happens next. */
+  private explained(e: McpError, method: string, total: number, client: Client): McpError {
+    const code: number = e.code;
+    if (code === TIMEOUT && (e.data as { totalTimeout?: unknown } | undefined)?.totalTimeout !== undefined) {
+      return new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total });
     }
+    if (code === TIMEOUT) {
+      void this.checkHealth(client);
+      return new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not answer ${method} within ${String(this.options.timeoutMs)} ms`, { upstream: this.name });
+    }
+    if (code === CLOSED) {
+      return new McpError(ErrorCode.ConnectionClosed, `upstream "${this.name}" went away during ${method} (${this.lastProblem}); it is being restarted`, { upstream: this.name });
+    }
+    return e;
   }
 
   /** Passes the caller's `notifications/roots/list_changed` on (per-session upstreams only declare roots). */

@@ -119,45 +119,69 @@ function openStream(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Fas
   return reply;
 }
 
-async function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** Requests in a POST: what it costs in rate-limit tokens (at least one). */
+function requestsIn(messages: readonly unknown[]): number {
+  let n = 0;
+  for (const m of messages) if (isRequest(m)) n++;
+  return Math.max(1, n);
+}
+
+// The method first: isInitializeRequest is a zod parse, worth paying only for `initialize`.
+const isInitialize = (m: JSONRPCMessage): boolean => "method" in m && m.method === "initialize" && isInitializeRequest(m);
+
+/**
+ * POST /mcp. Synchronous but for `initialize` (opening a session may wait): fastify then has no
+ * promise to follow for every call. Returns nothing once the reply is sent or handed over.
+ */
+function post(d: RouteDeps, req: FastifyRequest, reply: FastifyReply): Promise<void> | undefined {
   const body = req.body;
   const batch = Array.isArray(body);
   const messages: unknown[] = batch ? body : [body];
   // Before anything else: one token per JSON-RPC request, so a batch of calls pays for each;
   // a POST of only notifications or responses (or of junk) costs one.
-  const limited = d.guard.charge(req, Math.max(1, messages.filter(isRequest).length));
-  if (limited) return refuse(d.log, req, reply, limited);
-  if (!acceptsBoth(req)) return refuse(d.log, req, reply, transportError(406, "not_acceptable", "Not Acceptable: Client must accept both application/json and text/event-stream"));
-  if (messages.length === 0 || messages.length > d.maxBatch) {
-    return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: `a batch holds 1 to ${d.maxBatch} messages` });
-  }
-  if (!messages.every(isMessage)) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "invalid_message", message: "Invalid Request: not a JSON-RPC 2.0 message" });
-  // Replies are matched by id: a batch naming one id twice is refused whole, before any of it runs.
-  if (batch && sharesAnId(messages)) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "duplicate_id", message: "Invalid Request: two requests in one batch share an id" });
-  const version = req.headers["mcp-protocol-version"];
-  if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-    return refuse(d.log, req, reply, transportError(400, "bad_protocol_version", `Bad Request: unsupported protocol version ${version}`));
+  const refusal = d.guard.charge(req, requestsIn(messages)) ?? invalidPost(d, req, messages, batch);
+  if (refusal) {
+    refuse(d.log, req, reply, refusal);
+    return undefined;
   }
   const caller: Caller = (req.raw as AuthedRequest).caller!;
-  // The method first: isInitializeRequest is a zod parse, worth paying only for `initialize`.
-  const initializing = messages.some((m) => "method" in m && m.method === "initialize" && isInitializeRequest(m));
-  let session: Session | undefined;
-  if (initializing) {
-    if (messages.length > 1) return refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: "initialize must be sent alone" });
-    if (req.headers["mcp-session-id"] !== undefined) return refuse(d.log, req, reply, transportError(400, "already_initialized", "Bad Request: session already initialized"));
-    const opened = await d.sessions.open(caller.identity);
-    if ("refused" in opened) {
-      const why = opened.refused === "too_many_sessions" ? "too many sessions, all busy" : "this certificate holds its maximum of sessions, all busy: end one (DELETE)";
-      return refuse(d.log, req, reply, { ...transportError(503, opened.refused, `Service Unavailable: ${why}`), headers: { "retry-after": "5" } });
-    }
-    session = opened.session;
-  } else {
-    session = lookup(d, req, reply);
-    if (!session) return reply;
+  if ((messages as JSONRPCMessage[]).some(isInitialize)) return initialize(d, req, reply, messages as JSONRPCMessage[], batch, caller);
+  const session = lookup(d, req, reply);
+  if (session) deliver(d, req, reply, session, messages as JSONRPCMessage[], batch, caller);
+  return undefined;
+}
+
+/** Why a POST's body or headers are refused before any of it runs, or undefined. */
+function invalidPost(d: RouteDeps, req: FastifyRequest, messages: unknown[], batch: boolean): Refusal | undefined {
+  if (!acceptsBoth(req)) return transportError(406, "not_acceptable", "Not Acceptable: Client must accept both application/json and text/event-stream");
+  if (messages.length === 0 || messages.length > d.maxBatch) {
+    return { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: `a batch holds 1 to ${d.maxBatch} messages` };
   }
+  if (!messages.every(isMessage)) return { status: 400, code: RPC.INVALID_REQUEST, reason: "invalid_message", message: "Invalid Request: not a JSON-RPC 2.0 message" };
+  // Replies are matched by id: a batch naming one id twice is refused whole, before any of it runs.
+  if (batch && sharesAnId(messages)) return { status: 400, code: RPC.INVALID_REQUEST, reason: "duplicate_id", message: "Invalid Request: two requests in one batch share an id" };
+  const version = req.headers["mcp-protocol-version"];
+  if (typeof version === "string" && !SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+    return transportError(400, "bad_protocol_version", `Bad Request: unsupported protocol version ${version}`);
+  }
+  return undefined;
+}
+
+async function initialize(d: RouteDeps, req: FastifyRequest, reply: FastifyReply, messages: JSONRPCMessage[], batch: boolean, caller: Caller): Promise<void> {
+  if (messages.length > 1) return void refuse(d.log, req, reply, { status: 400, code: RPC.INVALID_REQUEST, reason: "bad_batch", message: "initialize must be sent alone" });
+  if (req.headers["mcp-session-id"] !== undefined) return void refuse(d.log, req, reply, transportError(400, "already_initialized", "Bad Request: session already initialized"));
+  const opened = await d.sessions.open(caller.identity);
+  if ("refused" in opened) {
+    const why = opened.refused === "too_many_sessions" ? "too many sessions, all busy" : "this certificate holds its maximum of sessions, all busy: end one (DELETE)";
+    return void refuse(d.log, req, reply, { ...transportError(503, opened.refused, `Service Unavailable: ${why}`), headers: { "retry-after": "5" } });
+  }
+  deliver(d, req, reply, opened.session, messages, batch, caller);
+}
+
+/** Hands the messages to the session; the reply is written when they are answered. */
+function deliver(d: RouteDeps, req: FastifyRequest, reply: FastifyReply, session: Session, messages: JSONRPCMessage[], batch: boolean, caller: Caller): void {
   reply.hijack();
   const headers: Record<string, string> = { "mcp-session-id": session.id };
   if (d.closing()) headers.connection = "close";
   session.transport.deliver(messages, new HttpExchange(reply.raw, batch, headers, () => d.guard.refusalOn(req.raw.socket)), caller.authInfo);
-  return reply;
 }

@@ -79,7 +79,8 @@ async function answer(deps: RelayedCallDeps, request: CallToolRequest, id: Reque
     reply = { jsonrpc: "2.0", id, error: errorOf(e) };
   }
   // Cancelled, or ended by the host (certificate refused, client gone, session closed): as the SDK, nothing more is sent.
-  if (!signal.aborted) await transport.send(reply);
+  // The session transport's send is synchronous: nothing to wait for.
+  if (!signal.aborted) void transport.send(reply);
 }
 
 /** The result as the SDK's Server returns it: parsed by CallToolResultSchema, or its error. */

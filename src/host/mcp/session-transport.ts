@@ -114,7 +114,8 @@ export class SessionTransport implements Transport {
       }
       accepted.push(m);
     }
-    if (exchange.waiting.size > 0) exchange.res.once("close", () => this.#dropExchange(exchange));
+    // A response closes once (`on`, not `once`: no wrapper a request).
+    if (exchange.waiting.size > 0) exchange.res.on("close", () => this.#dropExchange(exchange));
     for (const m of accepted) {
       if (this.intercept && looksLikeRequest(m) && this.intercept(m as JSONRPCRequest, authInfo)) continue;
       this.onmessage?.(m, extra);
