@@ -11,7 +11,9 @@ export const sseEvent = (message: JSONRPCMessage): string => `event: message\nda
 export type Verdict = () => string | undefined;
 
 export class HttpExchange {
-  readonly waiting = new Set<RequestId>();
+  /** The request this exchange waits on; a second one moves both to #many (a batch): most POSTs make no Set. */
+  #one: RequestId | undefined;
+  #many: Set<RequestId> | undefined;
   readonly #replies: JSONRPCMessage[] = [];
   #sse = false;
 
@@ -27,9 +29,37 @@ export class HttpExchange {
     return this.res.writableEnded || this.res.destroyed;
   }
 
+  /** This exchange answers request `id`: it is not finished until that reply comes (or is forgotten). */
+  expect(id: RequestId): void {
+    if (this.#one === undefined && this.#many === undefined) this.#one = id;
+    else {
+      this.#many ??= new Set(this.#one === undefined ? [] : [this.#one]);
+      this.#one = undefined;
+      this.#many.add(id);
+    }
+  }
+
+  /** The requests still waiting for their reply (a copy). */
+  get waiting(): RequestId[] {
+    if (this.#many) return [...this.#many];
+    return this.#one === undefined ? [] : [this.#one];
+  }
+
+  get isWaiting(): boolean {
+    return this.#one !== undefined || (this.#many !== undefined && this.#many.size > 0);
+  }
+
+  #settle(id: RequestId): boolean {
+    if (this.#one === id) {
+      this.#one = undefined;
+      return true;
+    }
+    return this.#many?.delete(id) ?? false;
+  }
+
   /** A reply to one of this exchange's requests. */
   complete(id: RequestId, message: JSONRPCMessage): void {
-    if (!this.waiting.delete(id)) return;
+    if (!this.#settle(id)) return;
     if (this.#sse) this.#event(message);
     else this.#replies.push(message);
     this.#finishIfDone();
@@ -43,7 +73,7 @@ export class HttpExchange {
 
   /** A reply that never comes (the request was cancelled). */
   forget(id: RequestId): void {
-    if (this.waiting.delete(id)) this.#finishIfDone();
+    if (this.#settle(id)) this.#finishIfDone();
   }
 
   /** A server message tied to one of this exchange's requests: switch to SSE to deliver it now. */
@@ -62,7 +92,7 @@ export class HttpExchange {
   }
 
   #finishIfDone(): void {
-    if (this.waiting.size > 0 || this.done) return;
+    if (this.isWaiting || this.done) return;
     if (this.#sse) {
       this.res.end();
       return;

@@ -105,17 +105,17 @@ export class SessionTransport implements Transport {
           continue;
         }
         if (this.#pending.has(m.id)) {
-          exchange.waiting.add(m.id);
+          exchange.expect(m.id);
           exchange.complete(m.id, { jsonrpc: "2.0", id: m.id, error: { code: RPC.INVALID_REQUEST, message: "a request with this id is already in progress" } });
           continue;
         }
-        exchange.waiting.add(m.id);
+        exchange.expect(m.id);
         this.#pending.set(m.id, { exchange, method: m.method, target: targetOf(m.method, m.params), startedAt: process.hrtime.bigint(), auth: authInfo });
       }
       accepted.push(m);
     }
     // A response closes once (`on`, not `once`: no wrapper a request).
-    if (exchange.waiting.size > 0) exchange.res.on("close", () => this.#dropExchange(exchange));
+    if (exchange.isWaiting) exchange.res.on("close", () => this.#dropExchange(exchange));
     for (const m of accepted) {
       if (this.intercept && looksLikeRequest(m) && this.intercept(m as JSONRPCRequest, authInfo)) continue;
       this.onmessage?.(m, extra);
@@ -199,7 +199,7 @@ export class SessionTransport implements Transport {
   #refuse(exchange: HttpExchange, verdict: string): number {
     exchange.closeConnection();
     let ended = 0;
-    for (const id of [...exchange.waiting]) {
+    for (const id of exchange.waiting) {
       const p = this.#pending.get(id);
       if (p?.exchange !== exchange) continue;
       this.#pending.delete(id);
