@@ -6,7 +6,8 @@
 // Client's Protocol. The caller's result is the upstream's result object, as it sent it.
 // What the Client would do for such a call is done here the same way: a timeout restarted by
 // each progress notification, `notifications/cancelled` on abort or timeout, every call failed
-// with ConnectionClosed when the transport closes.
+// with ConnectionClosed when the transport closes. A failure reads as the upstream explains it
+// (`Explain`, once per connection: no closure per call), except when the caller ended the call.
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   ErrorCode,
@@ -26,9 +27,10 @@ export interface RelayOptions {
   totalTimeout: number;
   signal?: CallSignal | undefined;
   onprogress?: ((progress: Progress) => void) | undefined;
-  /** How an McpError the call fails with reads to the caller (the upstream's name, what happens next). */
-  explain?: ((error: McpError) => McpError) | undefined;
 }
+
+/** How an McpError a call fails with reads to its caller (which upstream, what happens next). */
+export type Explain = (error: McpError, method: string) => McpError;
 
 /** One relayed call in flight: how it ends, and when it expires. */
 class Relayed {
@@ -39,8 +41,9 @@ class Relayed {
 
   constructor(
     readonly id: string,
+    readonly method: string,
     readonly resolve: (result: Result) => void,
-    readonly rejected: (error: Error) => void,
+    readonly reject: (error: Error) => void,
     readonly options: RelayOptions,
     readonly deadline: number,
     cancel: (call: Relayed, reason: unknown) => void,
@@ -51,11 +54,6 @@ class Relayed {
 
   get expiresAt(): number {
     return Math.min(this.silentUntil, this.deadline);
-  }
-
-  reject(error: Error): void {
-    const explain = this.options.explain;
-    this.rejected(explain && error instanceof McpError ? explain(error) : error);
   }
 }
 
@@ -73,15 +71,18 @@ export class RelayTransport implements Transport {
   #expiry: NodeJS.Timeout | undefined;
   #expiryAt = Infinity;
 
-  constructor(inner: Transport) {
+  readonly #explain: Explain | undefined;
+
+  constructor(inner: Transport, explain?: Explain) {
     this.#inner = inner;
+    this.#explain = explain;
     inner.onmessage = (message, extra) => {
       if (!this.#take(message)) this.onmessage?.(message, extra);
     };
     inner.onerror = (error) => this.onerror?.(error);
     inner.onclose = () => {
       this.#closed = true;
-      for (const call of [...this.#relayed.values()]) this.#settle(call).reject(CLOSED());
+      for (const call of [...this.#relayed.values()]) this.#fail(this.#settle(call), CLOSED());
       this.onclose?.();
     };
   }
@@ -122,12 +123,12 @@ export class RelayTransport implements Transport {
     const id = `r${String(this.#next++)}`;
     const withToken = options.onprogress ? { ...params, _meta: { ...(params._meta as object | undefined), progressToken: id } } : params;
     return new Promise<Result>((resolve, reject) => {
-      const call = new Relayed(id, resolve, reject, options, Date.now() + options.totalTimeout, (c, reason) => this.#cancel(c, reason));
+      const call = new Relayed(id, method, resolve, reject, options, Date.now() + options.totalTimeout, (c, reason) => this.#cancel(c, reason));
       this.#relayed.set(id, call);
       signal?.addEventListener("abort", call.onAbort, { once: true });
       this.#armExpiry(call.expiresAt);
       this.#inner.send({ jsonrpc: "2.0", id, method, params: withToken }).catch((e: unknown) => {
-        if (this.#relayed.get(id) === call) this.#settle(call).reject(e instanceof Error ? e : new Error(String(e)));
+        if (this.#relayed.get(id) === call) this.#fail(this.#settle(call), e instanceof Error ? e : new Error(String(e)));
       });
     });
   }
@@ -140,12 +141,18 @@ export class RelayTransport implements Transport {
     return call;
   }
 
+  /** Rejects a call: an McpError explained, unless the caller itself ended the call. */
+  #fail(call: Relayed, error: Error): void {
+    const explain = this.#explain;
+    call.reject(explain && error instanceof McpError && call.options.signal?.aborted !== true ? explain(error, call.method) : error);
+  }
+
   /** As the SDK's Protocol does: the upstream is told, the caller gets the reason (an McpError as is). */
   #cancel(call: Relayed, reason: unknown): void {
     if (this.#relayed.get(call.id) !== call) return;
     this.#settle(call);
     this.#inner.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: call.id, reason: String(reason) } }).catch((e: unknown) => this.onerror?.(e as Error));
-    call.reject(cancelError(reason));
+    this.#fail(call, cancelError(reason));
   }
 
   #armExpiry(at: number): void {
@@ -182,7 +189,7 @@ export class RelayTransport implements Transport {
       if (!call) return message.id.startsWith("r");
       this.#settle(call);
       if ("result" in message) call.resolve(message.result);
-      else call.reject(McpError.fromError(message.error.code, message.error.message, message.error.data));
+      else this.#fail(call, McpError.fromError(message.error.code, message.error.message, message.error.data));
       return true;
     }
     if ("method" in message && message.method === "notifications/progress" && !("id" in message)) {

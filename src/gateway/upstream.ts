@@ -123,14 +123,7 @@ export class Upstream {
     const client = this.client;
     const relay = this.relayTransport;
     if (this.state !== "ready" || !client || !relay) return Promise.reject(this.unavailable());
-    const total = this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
-    const relayed = relay.relay(method, params, {
-      timeout: this.options.timeoutMs,
-      totalTimeout: total,
-      signal: ctx?.signal,
-      onprogress: ctx?.onProgress,
-      explain: (e) => (ctx?.signal.aborted === true ? e : this.explained(e, method, total, client)),
-    });
+    const relayed = relay.relay(method, params, { timeout: this.options.timeoutMs, totalTimeout: this.totalTimeoutMs, signal: ctx?.signal, onprogress: ctx?.onProgress });
     // Only a per-session upstream asks its caller questions, on behalf of the newest call.
     const id = this.options.caller ? ctx?.requestId : undefined;
     if (id === undefined) return relayed;
@@ -138,8 +131,13 @@ export class Upstream {
     return relayed.finally(() => this.inFlight.delete(id));
   }
 
+  private get totalTimeoutMs(): number {
+    return this.options.totalTimeoutMs ?? Math.max(DEFAULT_TOTAL_TIMEOUT_MS, this.options.timeoutMs);
+  }
+
   /** A relayed call's failure as the caller reads it: which upstream, and what happens next. */
-  private explained(e: McpError, method: string, total: number, client: Client): McpError {
+  private explained(e: McpError, method: string, client: Client): McpError {
+    const total = this.totalTimeoutMs;
     const code: number = e.code;
     if (code === TIMEOUT && (e.data as { totalTimeout?: unknown } | undefined)?.totalTimeout !== undefined) {
       return new McpError(ErrorCode.RequestTimeout, `upstream "${this.name}" did not finish ${method} within ${String(total)} ms in total`, { upstream: this.name, totalTimeoutMs: total });
@@ -197,7 +195,7 @@ export class Upstream {
       this.connection = connection;
       client.onclose = () => this.lost(generation, "connection closed");
       client.onerror = (e) => this.log.debug({ event: "upstream.error", err: e.message }, "upstream transport error");
-      const relay = new RelayTransport(connection.transport);
+      const relay = new RelayTransport(connection.transport, (e, method) => this.explained(e, method, client));
       await client.connect(relay, { timeout: this.options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS });
       for (const [schema, kind] of [
         [ToolListChangedNotificationSchema, "tools"],
