@@ -65,7 +65,7 @@ export class HttpExchange {
     this.#finishIfDone();
   }
 
-  /** A reply the host makes itself, tied to no request the SDK sees (a malformed one). */
+  /** A reply the host makes itself, tied to no request the SDK sees (a malformed one, or one whose id is in flight); sent with the others. */
   answer(message: JSONRPCMessage): void {
     if (this.#sse) this.#event(message);
     else this.#replies.push(message);

@@ -105,8 +105,8 @@ export class SessionTransport implements Transport {
           continue;
         }
         if (this.#pending.has(m.id)) {
-          exchange.expect(m.id);
-          exchange.complete(m.id, { jsonrpc: "2.0", id: m.id, error: { code: RPC.INVALID_REQUEST, message: "a request with this id is already in progress" } });
+          // Answered with the exchange's other replies: completing it here would end the exchange before the rest of its batch.
+          exchange.answer({ jsonrpc: "2.0", id: m.id, error: { code: RPC.INVALID_REQUEST, message: "a request with this id is already in progress" } });
           continue;
         }
         exchange.expect(m.id);

@@ -60,7 +60,11 @@ async function setUp() {
   const exchange = new HttpExchange(res as unknown as ServerResponse, false, {}, () => refused);
   transport.deliver([{ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "slow", arguments: {}, _meta: { progressToken: 1 } } }], exchange, authInfo);
   const call = await called;
-  return { call, res, completed, refuse: (why: string) => (refused = why), close: () => server.close() };
+  const until = async (done: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.ok(done(), "timed out waiting");
+  };
+  return { call, res, completed, transport, until, refuse: (why: string) => (refused = why), close: () => server.close() };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -91,5 +95,56 @@ test("a final reply due after the certificate was refused goes out as -32005, no
   assert.equal((JSON.parse(t.res.body) as { error: { code: number } }).error.code, RPC.CERTIFICATE_REFUSED);
   assert.equal(t.res.headers.connection, "close");
   assert.equal(t.completed[0]?.reason, "expired");
+  await t.close();
+});
+
+test("a batch's replies go out together, in one array, once every request in it is answered", async () => {
+  const t = await setUp();
+  const res = new FakeResponse();
+  const exchange = new HttpExchange(res as unknown as ServerResponse, true, {}, () => undefined);
+  t.transport.deliver(
+    [
+      { jsonrpc: "2.0", id: "a", method: "tools/list" },
+      { jsonrpc: "2.0", id: "b", method: "ping" },
+    ],
+    exchange,
+    authInfo,
+  );
+  await t.until(() => res.writableEnded);
+  assert.equal(res.status, 200);
+  const replies = JSON.parse(res.body) as { id: string; result?: unknown }[];
+  assert.deepEqual(replies.map((r) => r.id).sort(), ["a", "b"]);
+  assert.ok(replies.every((r) => r.result !== undefined));
+  assert.equal(exchange.isWaiting, false);
+  await t.close();
+});
+
+test("a request whose id is still in flight is answered -32600 at once; the rest of its batch is still answered", async () => {
+  const t = await setUp();
+  const res = new FakeResponse();
+  const exchange = new HttpExchange(res as unknown as ServerResponse, true, {}, () => undefined);
+  // id 5 is the slow call setUp() left in flight.
+  t.transport.deliver(
+    [
+      { jsonrpc: "2.0", id: 5, method: "ping" },
+      { jsonrpc: "2.0", id: 6, method: "ping" },
+    ],
+    exchange,
+    authInfo,
+  );
+  await t.until(() => res.writableEnded);
+  const replies = JSON.parse(res.body) as { id: number; result?: unknown; error?: { code: number; message: string } }[];
+  assert.deepEqual(
+    replies.map((r) => [r.id, r.error?.code ?? "result"]),
+    [
+      [5, RPC.INVALID_REQUEST],
+      [6, "result"],
+    ],
+  );
+  assert.match(replies[0]!.error!.message, /already in progress/);
+  // The first request with that id is untouched: its reply still reaches its own POST.
+  t.call.answer({ content: [{ type: "text", text: "done" }] });
+  await t.until(() => t.res.writableEnded);
+  assert.match(t.res.body, /"text":"done"/);
   await t.close();
 });
