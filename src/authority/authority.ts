@@ -1,41 +1,36 @@
 // The CA as a service object: issue, list, show, revoke, publish CRLs. The CLI is a thin layer
 // over it; benchmarks and tests call it in process. `Authority.open` recovers from any crash of
 // an earlier command (see recovery.ts) before it returns. It holds what every operation shares
-// (the store, the signers, the policy, the recovery state) and the signing of a certificate; the
-// steps that stand alone live beside it (issue-request, commit-issued, revoke, ca-crls,
-// crl-publisher, crl-validity, tokens, enroll, renew).
+// (the store, the signers, the policy, the recovery state); the steps live beside it
+// (issue-request, sign-leaf, commit-issued, revoke, ca-crls, crl-publisher, crl-validity, tokens,
+// enroll, renew).
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { ZtmcpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import { buildLeafCertificate, fingerprint256, toPem, type SigningIssuer } from "../pki/certificate.js";
+import type { SigningIssuer } from "../pki/certificate.js";
 import { parseReason, type RevocationReason } from "../pki/revocation-reason.js";
-import { exportPrivateKeyPem, generateKeyPair, type KeyPair, type KeyType } from "../pki/keys.js";
-import { checkName, spiffeId, type Kind } from "../pki/names.js";
-import { normalizeSerial, randomSerial } from "../pki/serial.js";
+import { randomSerial } from "../pki/serial.js";
 import { loadPolicy, type Policy } from "../policy/policy.js";
 import { openStore } from "../store/open.js";
-import { type CaSettings, type CaStore, type CertRecord, type CrlName, type TokenUse } from "../store/store.js";
+import type { CaSettings, CaStore, CrlName } from "../store/store.js";
 import { osActor } from "./actor.js";
 import { CaFiles } from "./ca-files.js";
 import { CertDirs } from "../tls-files/cert-dir.js";
-import { viewOf, type CertView, type Issued } from "./cert-view.js";
+import type { CertView, Issued } from "./cert-view.js";
 import { PUBLISHING_MARKER, type PublishedCrl } from "./crl-publisher.js";
 import { CaCrls } from "./ca-crls.js";
 import { Inventory } from "./inventory.js";
-import { BACKDATE_MS, INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
-import { checkAgentRequest, checkHostRequest, checkPermitted, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
-import { p12Password } from "./p12.js";
+import { INIT_LOCK, initCa, type InitOptions, type InitResult } from "./init.js";
+import { checkAgentRequest, checkHostRequest, type AgentIssueRequest, type CommonIssueRequest, type HostIssueRequest } from "./issue-request.js";
 import { pemSigners, type SignerSource } from "./signers.js";
 import { deadTempFiles, reconcileCertsDir } from "./recovery.js";
-import { commitIssued } from "./commit-issued.js";
+import { signLeaf, type ExternalKey, type Leaf } from "./sign-leaf.js";
 import { revokeTarget, type RevokeResult } from "./revoke.js";
 
 export type { CertView, Issued } from "./cert-view.js";
 export type { AgentIssueRequest, HostIssueRequest } from "./issue-request.js";
 export type { RevokeResult } from "./revoke.js";
-
-const SERIAL_ATTEMPTS = 5;
+export type { ExternalKey } from "./sign-leaf.js";
 
 export interface AuthorityOptions {
   caDir: string;
@@ -54,21 +49,6 @@ export interface AuthorityOptions {
   store?: CaStore;
   /** Who signs; defaults to the PEM keys in caDir, decrypted with `passphrase`. */
   signers?: SignerSource;
-}
-
-/**
- * A key that was born elsewhere (enrollment, renewal): only its public half, checked by the caller
- * (CSR signature). Its certificate is recorded without files, spending `token` in the same transaction.
- */
-export interface ExternalKey {
-  type: KeyType;
-  publicKey: CryptoKey;
-  action: "ca.enroll" | "ca.renew";
-  via: "token" | "mtls" | "signed-request";
-  /** Who asked: the token id or the presented certificate's serial. */
-  by: string;
-  token?: TokenUse;
-  logDetails?: Record<string, unknown>;
 }
 
 export { parseReason };
@@ -162,12 +142,12 @@ export class Authority {
     if (policy.trustDomain !== this.settingsValue.trustDomain) {
       this.log.warn({ event: "ca.policy_mismatch", policy: policy.trustDomain, ca: this.settingsValue.trustDomain }, "the policy's trustDomain differs from the CA's; certificates use the CA's");
     }
-    return await this.sign(req, "agent", roles, ttlMs, [], [], external);
+    return await this.sign(req, { kind: "agent", roles, ttlMs, dns: [], ips: [] }, external);
   }
 
   async issueServer(req: HostIssueRequest, external?: ExternalKey): Promise<Issued> {
     const { dns, ips, ttlMs } = checkHostRequest(req, this.policy());
-    return await this.sign(req, "host", [], ttlMs, dns, ips, external);
+    return await this.sign(req, { kind: "host", roles: [], ttlMs, dns, ips }, external);
   }
 
   /** The policy as the file says now: the online CA re-reads it for every enrollment and renewal. */
@@ -201,82 +181,9 @@ export class Authority {
     return this.o.log;
   }
 
-  private async sign(req: CommonIssueRequest, kind: Kind, roles: string[], ttl: number, dns: string[], ips: string[], external?: ExternalKey): Promise<Issued> {
-    const name = checkName(req.name);
-    const { org, trustDomain } = this.settingsValue;
-    const issuer = await this.intermediate();
-    checkPermitted(issuer.cert, { trustDomain, kind, name, dns, ips });
-    const p12 = req.p12 ? p12Password() : undefined;
-    const now = this.now();
-    const notAfter = new Date(now.getTime() + ttl);
-    if (notAfter > issuer.cert.notAfter) {
-      throw new ZtmcpError("TTL_EXCEEDS_CA", `the certificate would outlive the issuing CA (until ${issuer.cert.notAfter.toISOString()})`);
-    }
-    // An enrollment or renewal brings its public key; the private key never comes here.
-    const keys = external ?? (await generateKeyPair(req.keyType ?? "p256"));
-    const keyPem = external ? "" : await exportPrivateKeyPem((keys as KeyPair).privateKey);
-    const caPem = this.rootPem();
-    const intermediatePem = toPem(issuer.cert);
-    for (let attempt = 1; ; attempt++) {
-      const serial = this.serials();
-      const cert = await buildLeafCertificate({
-        issuer,
-        publicKey: keys.publicKey,
-        name,
-        org,
-        kind,
-        trustDomain,
-        roles,
-        dns,
-        ips,
-        serial,
-        notBefore: new Date(now.getTime() - BACKDATE_MS),
-        notAfter,
-        crlUrl: this.settingsValue.crlUrl,
-      });
-      const certPem = toPem(cert);
-      const record: CertRecord = {
-        serial: normalizeSerial(serial),
-        name,
-        kind,
-        roles,
-        subject: cert.subject,
-        spiffeId: spiffeId(trustDomain, kind, name),
-        keyType: keys.type,
-        notBefore: cert.notBefore,
-        notAfter: cert.notAfter,
-        issuedAt: now,
-        fingerprint: fingerprint256(cert.rawData),
-        certPem,
-      };
-      const issued: Issued = { ...viewOf(record, now), dir: undefined, files: {}, keyPem, certPem, chainPem: certPem + intermediatePem, caPem, ...(p12?.generated ? { p12Password: p12.value } : {}) };
-      try {
-        commitIssued({ store: this.store, dirs: this.dirs, actor: this.actor, now: this.now, log: this.log }, { record, issued, req: external ? { ...req, writeFiles: false } : req, p12Password: p12?.value, external });
-      } catch (e) {
-        if (e instanceof ZtmcpError && e.code === "SERIAL_TAKEN" && attempt < SERIAL_ATTEMPTS) continue;
-        throw e;
-      }
-      this.log.info(
-        {
-          event: external?.action ?? "ca.issue",
-          actor: external?.by ?? this.actor,
-          ...(external ? { via: external.via, ...external.logDetails } : {}),
-          kind,
-          name,
-          serial: record.serial,
-          subject: record.subject,
-          spiffeId: record.spiffeId,
-          roles,
-          ...(kind === "host" ? { dns, ips } : {}),
-          keyType: record.keyType,
-          notBefore: issued.notBefore,
-          notAfter: issued.notAfter,
-          fingerprint: record.fingerprint,
-        },
-        `issued ${kind === "agent" ? "an" : "a"} ${kind} certificate`,
-      );
-      return issued;
-    }
+  private async sign(req: CommonIssueRequest, leaf: Leaf, external: ExternalKey | undefined): Promise<Issued> {
+    const { store, dirs, actor, now, serials, log } = this;
+    return signLeaf({ store, dirs, actor, now, serials, log, settings: this.settingsValue, issuer: () => this.intermediate(), rootPem: () => this.rootPem() }, req, leaf, external);
   }
 
   list(options: { all?: boolean } = {}): CertView[] {

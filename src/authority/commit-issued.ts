@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Logger } from "../common/log.js";
 import type { CaStore, CertRecord } from "../store/store.js";
 import type { CertDirs, StagedFile } from "../tls-files/cert-dir.js";
-import type { ExternalKey } from "./authority.js";
+import type { ExternalKey } from "./sign-leaf.js";
 import type { Issued } from "./cert-view.js";
 import { failpoint } from "./failpoint.js";
 import type { CommonIssueRequest } from "./issue-request.js";

@@ -114,7 +114,7 @@ export class SessionTransport implements Transport {
       }
       accepted.push(m);
     }
-    // A response closes once (`on`, not `once`: no wrapper a request).
+    // A response closes once: `on`, not `once` (no wrapper per request).
     if (exchange.isWaiting) exchange.res.on("close", () => this.#dropExchange(exchange));
     for (const m of accepted) {
       if (this.intercept && looksLikeRequest(m) && this.intercept(m as JSONRPCRequest, authInfo)) continue;
