@@ -1,9 +1,10 @@
 // The message-level relay to one upstream: a Transport between the gateway's SDK Client and the
 // SDK's real transport (stdio or Streamable HTTP), which frames every message. The Client keeps
 // the lifecycle (initialize, lists, list_changed, pings, the upstream's own requests); a call the
-// host already allowed goes out under an id of its own ("r<n>": the Client's ids are numbers) and
-// its answer and progress come straight back here, neither zod-parsed nor re-serialised by the
-// Client's Protocol. The caller's result is the upstream's result object, as it sent it.
+// host already allowed goes out under an id of its own ("r<slot>.<seq>", call-slots.ts: the
+// Client's ids are numbers) and its answer and progress come straight back here, neither
+// zod-parsed nor re-serialised by the Client's Protocol. The caller's result is the upstream's
+// result object, as it sent it.
 // What the Client would do for such a call is done here the same way: a timeout restarted by
 // each progress notification, `notifications/cancelled` on abort or timeout, every call failed
 // with ConnectionClosed when the transport closes. A failure reads as the upstream explains it
@@ -18,6 +19,7 @@ import {
   type Result,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { CallSignal } from "./catalog.js";
+import { CallSlots } from "./call-slots.js";
 
 /** What a relayed call needs: the Client's RequestOptions that the relay honours, and a total bound. */
 export interface RelayOptions {
@@ -64,8 +66,8 @@ export class RelayTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   readonly #inner: Transport;
-  readonly #relayed = new Map<string, Relayed>();
-  #next = 0;
+  /** Not a Map: a Map's replaced tables kept every call alive until a full GC (call-slots.ts). */
+  readonly #relayed = new CallSlots<Relayed>();
   #closed = false;
   /** One timer for every call's expiry, armed for the earliest (a timer per call cost each ~0.3 KB). */
   #expiry: NodeJS.Timeout | undefined;
@@ -82,7 +84,7 @@ export class RelayTransport implements Transport {
     inner.onerror = (error) => this.onerror?.(error);
     inner.onclose = () => {
       this.#closed = true;
-      for (const call of [...this.#relayed.values()]) this.#fail(this.#settle(call), CLOSED());
+      for (const call of this.#relayed.values()) this.#fail(this.#settle(call), CLOSED());
       this.onclose?.();
     };
   }
@@ -120,11 +122,10 @@ export class RelayTransport implements Transport {
     const signal = options.signal;
     if (this.#closed) return Promise.reject(CLOSED());
     if (signal?.aborted) return Promise.reject(cancelError(signal.reason));
-    const id = `r${String(this.#next++)}`;
-    const withToken = options.onprogress ? { ...params, _meta: { ...(params._meta as object | undefined), progressToken: id } } : params;
     return new Promise<Result>((resolve, reject) => {
-      const call = new Relayed(id, method, resolve, reject, options, Date.now() + options.totalTimeout, (c, reason) => this.#cancel(c, reason));
-      this.#relayed.set(id, call);
+      const call = this.#relayed.add((id) => new Relayed(id, method, resolve, reject, options, Date.now() + options.totalTimeout, (c, reason) => this.#cancel(c, reason)));
+      const id = call.id;
+      const withToken = options.onprogress ? { ...params, _meta: { ...(params._meta as object | undefined), progressToken: id } } : params;
       signal?.addEventListener("abort", call.onAbort, { once: true });
       this.#armExpiry(call.expiresAt);
       this.#inner.send({ jsonrpc: "2.0", id, method, params: withToken }).catch((e: unknown) => {
@@ -135,7 +136,7 @@ export class RelayTransport implements Transport {
 
   /** Takes a call out of flight; returns it, for its promise to be settled. */
   #settle(call: Relayed): Relayed {
-    this.#relayed.delete(call.id);
+    this.#relayed.delete(call);
     call.options.signal?.removeEventListener("abort", call.onAbort);
     if (this.#relayed.size === 0) this.#disarmExpiry();
     return call;
@@ -173,7 +174,7 @@ export class RelayTransport implements Transport {
     this.#disarmExpiry();
     const now = Date.now();
     let next = Infinity;
-    for (const call of [...this.#relayed.values()]) {
+    for (const call of this.#relayed.values()) {
       if (now >= call.deadline) this.#cancel(call, new McpError(ErrorCode.RequestTimeout, "Request exceeded its total timeout", { totalTimeout: call.options.totalTimeout }));
       else if (now >= call.silentUntil) this.#cancel(call, new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: call.options.timeout }));
       else next = Math.min(next, call.expiresAt);

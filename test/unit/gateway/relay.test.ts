@@ -125,7 +125,7 @@ describe("the relay to an SDK upstream", () => {
   test("an allowed call reaches the upstream under a relay id with the upstream's own name, and its result comes back as sent", async () => {
     assert.deepEqual(await gateway.callTool("up__echo", { message: "hi" }, ctx()), RESULT);
     const [call] = seen.requests("tools/call");
-    assert.match(String(call!.id), /^r\d+$/);
+    assert.match(String(call!.id), /^r\d+\.\d+$/);
     assert.deepEqual(call!.params, { name: "echo", arguments: { message: "hi" } });
     // The lifecycle stayed with the Client: its own requests carry numeric ids.
     assert.ok(seen.requests("tools/list").every((m) => typeof m.id === "number"));
