@@ -175,7 +175,7 @@ export class GatewayCatalog implements Catalog {
     return this.whenReady(() => {
       const route = this.routed("tool", name);
       if (!route) return this.builtins.callTool(name, args, ctx);
-      return route.upstream.call("tools/call", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<CallToolResult>;
+      return route.upstream.call("tools/call", { name: route.name, arguments: args }, ctx) as Promise<CallToolResult>;
     });
   }
 
@@ -183,7 +183,7 @@ export class GatewayCatalog implements Catalog {
     return this.whenReady(() => {
       const route = this.routed("prompt", name);
       if (!route) return this.builtins.getPrompt(name, args, ctx);
-      return route.upstream.call("prompts/get", { name: route.name, ...(args ? { arguments: args } : {}) }, ctx) as Promise<GetPromptResult>;
+      return route.upstream.call("prompts/get", { name: route.name, arguments: args }, ctx) as Promise<GetPromptResult>;
     });
   }
 

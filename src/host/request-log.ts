@@ -27,12 +27,17 @@ export function requestLogger(log: Logger, catalog: Catalog, metrics?: HostMetri
     const latencyMs = Number(process.hrtime.bigint() - c.startedAt) / 1e6;
     metrics?.request(c.method, c.decision, latencyMs / 1000);
     const identity = c.auth?.extra?.identity as Identity | undefined;
-    const target = c.method === "tools/call" ? { tool: c.target } : c.target !== undefined ? { target: c.target } : {};
+    // The tool (tools/call) or other target, named `tool` or `target`; a field left undefined is not written.
+    const isTool = c.method === "tools/call";
+    const tool = isTool ? c.target : undefined;
+    const target = isTool ? undefined : c.target;
     const upstream = c.target === undefined ? undefined : catalog.upstreamOf?.(c.target, c.method === "resources/read" ? "uri" : "name");
     // Denials are warnings; everything else a client does is ordinary traffic.
     const level = c.decision === "deny" ? "warn" : "info";
     if (c.auditArguments === undefined) {
-      lineFor(session, identity)[level]({ method: c.method, ...target, upstream, decision: c.decision, reason: c.reason, rpcId: c.id, errorCode: c.errorCode, latencyMs }, "mcp request");
+      // One literal of one shape: a spread in it made V8 define each later field through the
+      // runtime in some processes (~10% of a routed call's instructions; docs/performance.md).
+      lineFor(session, identity)[level]({ method: c.method, tool, target, upstream, decision: c.decision, reason: c.reason, rpcId: c.id, errorCode: c.errorCode, latencyMs }, "mcp request");
       return;
     }
     // Only for roles with `"audit": "arguments"`: through the logger's redaction, under a key it keeps.
@@ -43,7 +48,8 @@ export function requestLogger(log: Logger, catalog: Catalog, metrics?: HostMetri
         serial: identity?.serial,
         session: session.id.slice(0, 8),
         method: c.method,
-        ...target,
+        tool,
+        target,
         upstream,
         auditArguments: c.auditArguments,
         decision: c.decision,

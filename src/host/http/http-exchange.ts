@@ -102,7 +102,11 @@ export class HttpExchange {
       return;
     }
     const body = JSON.stringify(this.batch ? this.#replies : this.#replies[0]);
-    this.res.writeHead(200, { ...this.headers, "content-type": "application/json", "content-length": Buffer.byteLength(body) }).end(body);
+    // This exchange's own headers, finished in place (no copy a call): nothing is written after.
+    const headers = this.headers;
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(body));
+    this.res.writeHead(200, headers).end(body);
   }
 
   /** The connection goes once this exchange is answered (its certificate was refused meanwhile). */

@@ -97,7 +97,7 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
     const policy = deps.policy();
     const decision = authorize(policy, identity.roles, capability, name);
     const audited = args !== undefined && auditsArguments(policy, identity.roles);
-    transport.decide(extra.requestId, { ...decision, ...(audited && { auditArguments: args }) });
+    transport.decide(extra.requestId, { allow: decision.allow, reason: decision.reason, auditArguments: audited ? args : undefined });
     if (!decision.allow) throw new McpError(RPC.FORBIDDEN, `forbidden: ${capability} "${name}" is not permitted for this identity`, { reason: decision.reason });
     return identity;
   };
@@ -109,9 +109,10 @@ export function createSessionServer(deps: SessionServerDeps, transport: SessionT
       requestId: extra.requestId,
       signal,
       host: deps.host,
-      ...(token !== undefined && {
-        onProgress: (p) => void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...p } }).catch(() => undefined),
-      }),
+      onProgress:
+        token === undefined
+          ? undefined
+          : (p) => void extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...p } }).catch(() => undefined),
     };
   };
 

@@ -110,7 +110,7 @@ export class SessionTransport implements Transport {
           continue;
         }
         exchange.expect(m.id);
-        this.#pending.set(m.id, { exchange, method: m.method, target: targetOf(m.method, m.params), startedAt: process.hrtime.bigint(), auth: authInfo });
+        this.#pending.set(m.id, { exchange, method: m.method, target: targetOf(m.method, m.params), startedAt: process.hrtime.bigint(), auth: authInfo, decision: undefined, end: undefined });
       }
       accepted.push(m);
     }

@@ -67,3 +67,31 @@ test("lines of one session carry its caller's current certificate, in the same o
   assert.equal(keys[0], "level,time,pid,event,spiffeId,serial,session,method,tool,decision,reason,rpcId,latencyMs,msg");
   assert.deepEqual(new Set(keys), new Set([keys[0]]));
 });
+
+test("a call names its tool, other requests their target, the rest neither; with an error code once there is one", () => {
+  const captured = captureLog("info");
+  const logLine = requestLogger(captured.log, builtinCatalog());
+  const session = { id: "0123456789abcdef" };
+  const c = completed(undefined);
+  logLine(session, c);
+  logLine(session, { ...c, method: "prompts/get", target: "greeting" });
+  logLine(session, { ...c, method: "tools/list", target: undefined, reason: "unrestricted" });
+  logLine(session, { ...c, method: "resources/read", target: "demo://x", decision: "deny", reason: "resource_not_permitted", errorCode: -32003 });
+  const fields = captured.events.map((e) => Object.keys(e).join(","));
+  const common = "level,time,pid,event,spiffeId,serial,session,method";
+  assert.deepEqual(fields, [
+    `${common},tool,decision,reason,rpcId,latencyMs,msg`,
+    `${common},target,decision,reason,rpcId,latencyMs,msg`,
+    `${common},decision,reason,rpcId,latencyMs,msg`,
+    `${common},target,decision,reason,rpcId,errorCode,latencyMs,msg`,
+  ]);
+  assert.deepEqual(
+    captured.events.map((e) => [e.level, e.tool, e.target, e.errorCode]),
+    [
+      ["info", "echo", undefined, undefined],
+      ["info", undefined, "greeting", undefined],
+      ["info", undefined, undefined, undefined],
+      ["warn", undefined, "demo://x", -32003],
+    ],
+  );
+});
