@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { ServerResponse } from "node:http";
 import { Writable } from "node:stream";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { HttpExchange } from "../../../src/host/http/http-exchange.js";
 import { SessionTransport, type Completed } from "../../../src/host/mcp/session-transport.js";
 import { createSessionServer } from "../../../src/host/mcp/session-server.js";
@@ -64,7 +64,14 @@ async function setUp() {
     for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.ok(done(), "timed out waiting");
   };
-  return { call, res, completed, transport, until, refuse: (why: string) => (refused = why), close: () => server.close() };
+  /** A second POST on the same session: a batch of `messages`, its own response. */
+  const postBatch = (messages: JSONRPCMessage[]): { res: FakeResponse; exchange: HttpExchange } => {
+    const res = new FakeResponse();
+    const exchange = new HttpExchange(res as unknown as ServerResponse, true, {}, () => undefined);
+    transport.deliver(messages, exchange, authInfo);
+    return { res, exchange };
+  };
+  return { call, res, completed, postBatch, until, refuse: (why: string) => (refused = why), close: () => server.close() };
 }
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -100,16 +107,10 @@ test("a final reply due after the certificate was refused goes out as -32005, no
 
 test("a batch's replies go out together, in one array, once every request in it is answered", async () => {
   const t = await setUp();
-  const res = new FakeResponse();
-  const exchange = new HttpExchange(res as unknown as ServerResponse, true, {}, () => undefined);
-  t.transport.deliver(
-    [
-      { jsonrpc: "2.0", id: "a", method: "tools/list" },
-      { jsonrpc: "2.0", id: "b", method: "ping" },
-    ],
-    exchange,
-    authInfo,
-  );
+  const { res, exchange } = t.postBatch([
+    { jsonrpc: "2.0", id: "a", method: "tools/list" },
+    { jsonrpc: "2.0", id: "b", method: "ping" },
+  ]);
   await t.until(() => res.writableEnded);
   assert.equal(res.status, 200);
   const replies = JSON.parse(res.body) as { id: string; result?: unknown }[];
@@ -121,17 +122,11 @@ test("a batch's replies go out together, in one array, once every request in it 
 
 test("a request whose id is still in flight is answered -32600 at once; the rest of its batch is still answered", async () => {
   const t = await setUp();
-  const res = new FakeResponse();
-  const exchange = new HttpExchange(res as unknown as ServerResponse, true, {}, () => undefined);
   // id 5 is the slow call setUp() left in flight.
-  t.transport.deliver(
-    [
-      { jsonrpc: "2.0", id: 5, method: "ping" },
-      { jsonrpc: "2.0", id: 6, method: "ping" },
-    ],
-    exchange,
-    authInfo,
-  );
+  const { res } = t.postBatch([
+    { jsonrpc: "2.0", id: 5, method: "ping" },
+    { jsonrpc: "2.0", id: 6, method: "ping" },
+  ]);
   await t.until(() => res.writableEnded);
   const replies = JSON.parse(res.body) as { id: number; result?: unknown; error?: { code: number; message: string } }[];
   assert.deepEqual(
